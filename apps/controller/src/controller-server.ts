@@ -1,0 +1,115 @@
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { type Catalog, openCatalog } from "@pwdr/catalog";
+import { AgentSessionService, addService, EnrollmentService, serverCredentials } from "@pwdr/protocol";
+import { type ControllerPki, loadOrCreateControllerPki } from "./controller-pki.js";
+import { enrollmentHandlers } from "./enrollment-service.js";
+import { createLogger, type Logger } from "./logger.js";
+import { SessionRegistry } from "./session-registry.js";
+import { sessionHandlers } from "./session-service.js";
+
+export interface ControllerOptions {
+  dataDir: string;
+  /** Catalog URL; defaults to the embedded SQLite file in the data dir. */
+  catalogUrl?: string;
+  /** Loopback by default: exposing the controller is a deliberate choice. */
+  host?: string;
+  /** Mutual-TLS port for agent sessions; 0 picks a free port. */
+  sessionPort?: number;
+  /** Server-TLS port for enrollment; 0 picks a free port. */
+  enrollPort?: number;
+  heartbeatIntervalMs?: number;
+  log?: Logger;
+}
+
+export interface RunningController {
+  db: Catalog;
+  pki: ControllerPki;
+  sessions: SessionRegistry;
+  sessionAddress: string;
+  enrollAddress: string;
+  catalogUrl: string;
+  close(): Promise<void>;
+}
+
+function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
+  return new Promise((ok, fail) =>
+    server.bindAsync(address, creds, (err, port) => (err ? fail(err) : ok(port))),
+  );
+}
+
+function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise((done) => {
+    const force = setTimeout(() => server.forceShutdown(), 5_000);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      done();
+    });
+  });
+}
+
+/** Starts the controller: PKI, catalog (migrated), enrollment and session endpoints. */
+export async function startController(options: ControllerOptions): Promise<RunningController> {
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const log = options.log ?? createLogger("controller");
+  const host = options.host ?? "127.0.0.1";
+  const catalogUrl = options.catalogUrl ?? `file:${join(dataDir, "catalog.db")}`;
+  const pki = await loadOrCreateControllerPki(dataDir);
+  const catalog = await openCatalog({ url: catalogUrl });
+  const sessions = new SessionRegistry();
+
+  const sessionServer = new grpc.Server();
+  const sessionCreds = serverCredentials({
+    caPem: pki.ca.certPem,
+    identity: pki.server,
+    requireClientCertificate: true,
+  });
+  const sessionPort = await bind(sessionServer, `${host}:${options.sessionPort ?? 0}`, sessionCreds);
+  const sessionAddress = `${host}:${sessionPort}`;
+  addService(
+    sessionServer,
+    AgentSessionService,
+    sessionHandlers({
+      db: catalog.db,
+      sessions,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
+      log,
+    }),
+  );
+
+  const enrollServer = new grpc.Server();
+  const enrollCreds = serverCredentials({
+    caPem: pki.ca.certPem,
+    identity: withChain(pki),
+    requireClientCertificate: false,
+  });
+  const enrollPort = await bind(enrollServer, `${host}:${options.enrollPort ?? 0}`, enrollCreds);
+  addService(
+    enrollServer,
+    EnrollmentService,
+    enrollmentHandlers({ db: catalog.db, pki, sessionAddress, log }),
+  );
+
+  log.info("controller started", { sessionAddress, enrollAddress: `${host}:${enrollPort}`, dataDir });
+  return {
+    db: catalog.db,
+    pki,
+    sessions,
+    sessionAddress,
+    enrollAddress: `${host}:${enrollPort}`,
+    catalogUrl,
+    async close() {
+      sessions.closeAll(grpc.status.UNAVAILABLE, "controller is shutting down");
+      await Promise.all([shutdown(sessionServer), shutdown(enrollServer)]);
+      await catalog.close();
+    },
+  };
+}
+
+// The enrollment port sends the CA with its certificate so a new agent can
+// find the CA its token pins.
+function withChain(pki: ControllerPki) {
+  return { certPem: pki.server.certPem + pki.ca.certPem, keyPem: pki.server.keyPem };
+}

@@ -1,0 +1,193 @@
+import * as grpc from "@grpc/grpc-js";
+import { createKeyAndCsr } from "@pwdr/pki";
+import {
+  AgentSessionService,
+  type ControllerMessage,
+  clientCredentials,
+  controllerChannelOptions,
+  createClient,
+  EnrollmentService,
+  generateEnrollmentToken,
+  type TlsIdentity,
+} from "@pwdr/protocol";
+import { createTestCa, makeTempDir } from "@pwdr/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningController, startController } from "./controller-server.js";
+import { createEnrollmentToken } from "./enrollment-tokens.js";
+import { createLogger } from "./logger.js";
+
+let controller: RunningController;
+
+beforeAll(async () => {
+  controller = await startController({
+    dataDir: await makeTempDir("pwdr-controller-"),
+    sessionPort: 0,
+    enrollPort: 0,
+    heartbeatIntervalMs: 200,
+    log: createLogger("controller", "error"),
+  });
+});
+
+afterAll(async () => {
+  await controller?.close();
+});
+
+function enrollClient() {
+  return createClient(
+    EnrollmentService,
+    controller.enrollAddress,
+    clientCredentials({ caPem: controller.pki.ca.certPem }),
+    controllerChannelOptions(),
+  );
+}
+
+async function newToken(ttlMs = 60_000): Promise<string> {
+  const created = await createEnrollmentToken(controller.db, controller.pki.caFingerprint, {
+    ttlMs,
+    labels: { site: "test" },
+    createdBy: "test",
+  });
+  return created.token;
+}
+
+async function enroll(hostname: string): Promise<{ hostId: string; identity: TlsIdentity }> {
+  const { keyPem, csrPem } = await createKeyAndCsr({ commonName: "agent" });
+  const client = enrollClient();
+  const res = await client.enroll({ token: await newToken(), csrPem, facts: { hostname } });
+  client.grpcClient.close();
+  return { hostId: res.hostId, identity: { certPem: res.certificatePem, keyPem } };
+}
+
+function openSession(identity: TlsIdentity) {
+  const client = createClient(
+    AgentSessionService,
+    controller.sessionAddress,
+    clientCredentials({ caPem: controller.pki.ca.certPem, identity }),
+    controllerChannelOptions(),
+  );
+  const stream = client.session();
+  const received: ControllerMessage[] = [];
+  const ended = new Promise<grpc.ServiceError | undefined>((resolve) => {
+    stream.on("data", (m: ControllerMessage) => received.push(m));
+    stream.on("error", (err: grpc.ServiceError) => resolve(err));
+    stream.on("end", () => resolve(undefined));
+  });
+  return { client, stream, received, ended };
+}
+
+async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("enrollment", () => {
+  it("signs the agent's CSR once per token and records the host with the token's labels", async () => {
+    const token = await newToken();
+    const { csrPem } = await createKeyAndCsr({ commonName: "agent" });
+    const client = enrollClient();
+    const res = await client.enroll({ token, csrPem, facts: { hostname: "pi-enroll" } });
+    expect(res.hostName).toBe("pi-enroll");
+    expect(res.sessionAddress).toBe(controller.sessionAddress);
+    const host = await controller.db.host.findUniqueOrThrow({ where: { id: res.hostId } });
+    expect(host.labels).toEqual({ site: "test" });
+    await expect(client.enroll({ token, csrPem, facts: { hostname: "again" } })).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+    });
+    const second = await enroll("pi-enroll");
+    const renamed = await controller.db.host.findUniqueOrThrow({ where: { id: second.hostId } });
+    expect(renamed.name).toMatch(/^pi-enroll-[0-9a-f]{8}$/);
+    client.grpcClient.close();
+  });
+
+  it("refuses expired tokens, tokens of another controller and bad CSRs", async () => {
+    const client = enrollClient();
+    const { csrPem } = await createKeyAndCsr({ commonName: "agent" });
+    const expired = await newToken(-1_000);
+    await expect(client.enroll({ token: expired, csrPem })).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+    });
+    const foreign = generateEnrollmentToken("cd".repeat(32)).token;
+    await expect(client.enroll({ token: foreign, csrPem })).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      details: "enrollment token was issued by another controller",
+    });
+    await expect(client.enroll({ token: await newToken(), csrPem: "garbage" })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+    });
+    client.grpcClient.close();
+  });
+});
+
+describe("agent session", () => {
+  it("answers Hello with Welcome, keeps the host online on heartbeats and marks it offline when the stream ends", async () => {
+    const { hostId, identity } = await enroll("pi-session");
+    const s = openSession(identity);
+    s.stream.write({
+      body: { case: "hello", value: { facts: { hostname: "pi-session", agentVersion: "9.9.9" } } },
+    });
+    await until(() => s.received.length > 0, "welcome");
+    expect(s.received[0]?.body).toMatchObject({ case: "welcome", value: { hostId, hostName: "pi-session" } });
+    const online = await controller.db.host.findUniqueOrThrow({ where: { id: hostId } });
+    expect(online).toMatchObject({ state: "online", agentVersion: "9.9.9" });
+    const firstSeen = online.lastSeenAt?.getTime() ?? 0;
+    await new Promise((r) => setTimeout(r, 20));
+    s.stream.write({ body: { case: "heartbeat", value: {} } });
+    await until(
+      async () =>
+        ((await controller.db.host.findUniqueOrThrow({ where: { id: hostId } })).lastSeenAt?.getTime() ?? 0) >
+        firstSeen,
+      "heartbeat to move lastSeenAt",
+    );
+    s.stream.end();
+    await s.ended;
+    await until(
+      async () => (await controller.db.host.findUniqueOrThrow({ where: { id: hostId } })).state === "offline",
+      "offline",
+    );
+    s.client.grpcClient.close();
+  });
+
+  it("ends a session whose first message is not Hello with FAILED_PRECONDITION", async () => {
+    const { identity } = await enroll("pi-rude");
+    const s = openSession(identity);
+    s.stream.write({ body: { case: "heartbeat", value: {} } });
+    expect(await s.ended).toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
+    s.client.grpcClient.close();
+  });
+
+  it("refuses a revoked certificate with UNAUTHENTICATED", async () => {
+    const { hostId, identity } = await enroll("pi-revoked");
+    await controller.db.agentCertificate.updateMany({ where: { hostId }, data: { revokedAt: new Date() } });
+    const s = openSession(identity);
+    s.stream.write({ body: { case: "hello", value: {} } });
+    const err = await s.ended;
+    expect(err).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    expect(err?.details).toContain("revoked");
+    s.client.grpcClient.close();
+  });
+
+  it("refuses at the TLS handshake a client certificate from another CA", async () => {
+    const other = await createTestCa();
+    const s = openSession(await other.issueClient("intruder"));
+    s.stream.write({ body: { case: "hello", value: {} } });
+    expect(await s.ended).toMatchObject({ code: grpc.status.UNAVAILABLE });
+    s.client.grpcClient.close();
+  });
+
+  it("closes the older stream when the same host opens a new one", async () => {
+    const { identity } = await enroll("pi-twice");
+    const first = openSession(identity);
+    first.stream.write({ body: { case: "hello", value: {} } });
+    await until(() => first.received.length > 0, "first welcome");
+    const second = openSession(identity);
+    second.stream.write({ body: { case: "hello", value: {} } });
+    expect(await first.ended).toMatchObject({ code: grpc.status.ABORTED });
+    await until(() => second.received.length > 0, "second welcome");
+    second.stream.end();
+    first.client.grpcClient.close();
+    second.client.grpcClient.close();
+  });
+});

@@ -1,0 +1,37 @@
+import type { Catalog } from "@pwdr/catalog";
+
+export interface HostSummary {
+  id: string;
+  name: string;
+  state: string;
+  agentVersion: string | null;
+  lastSeenAt: string | null;
+}
+
+export async function listHosts(db: Catalog): Promise<HostSummary[]> {
+  const hosts = await db.host.findMany({ orderBy: { name: "asc" } });
+  return hosts.map((h) => ({
+    id: h.id,
+    name: h.name,
+    state: h.state,
+    agentVersion: h.agentVersion,
+    lastSeenAt: h.lastSeenAt?.toISOString() ?? null,
+  }));
+}
+
+export function renderHostTable(hosts: HostSummary[]): string {
+  if (hosts.length === 0)
+    return "no hosts enrolled yet; create a token with `pwdr-controller token create`\n";
+  const rows = [["NAME", "STATE", "AGENT", "LAST SEEN", "ID"]];
+  for (const h of hosts) rows.push([h.name, h.state, h.agentVersion ?? "-", h.lastSeenAt ?? "never", h.id]);
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? [];
+  return rows
+    .map(
+      (r) =>
+        `${r
+          .map((c, i) => c.padEnd(widths[i] ?? 0))
+          .join("  ")
+          .trimEnd()}\n`,
+    )
+    .join("");
+}

@@ -1,0 +1,38 @@
+/** The open agent sessions of this controller, one per host: a newer stream replaces the older. */
+export interface LiveSession {
+  readonly sessionId: string;
+  readonly hostId: string;
+  /** Ends the stream with a status the agent can act on. */
+  close(code: number, reason: string): void;
+}
+
+export class SessionRegistry {
+  readonly #byHost = new Map<string, LiveSession>();
+
+  /** Registers a session and closes the one it replaces, if any. */
+  add(session: LiveSession, replacedReason: string, replacedCode: number): void {
+    const previous = this.#byHost.get(session.hostId);
+    this.#byHost.set(session.hostId, session);
+    previous?.close(replacedCode, replacedReason);
+  }
+
+  /** Removes the session; returns false when a newer session already took its place. */
+  remove(session: LiveSession): boolean {
+    if (this.#byHost.get(session.hostId) !== session) return false;
+    this.#byHost.delete(session.hostId);
+    return true;
+  }
+
+  get(hostId: string): LiveSession | undefined {
+    return this.#byHost.get(hostId);
+  }
+
+  get size(): number {
+    return this.#byHost.size;
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const s of [...this.#byHost.values()]) s.close(code, reason);
+    this.#byHost.clear();
+  }
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from "node:crypto";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { durationFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
+import * as grpc from "@grpc/grpc-js";
+import type { Catalog } from "@pwdr/catalog";
+import {
+  type AgentMessage,
+  type AgentSessionService,
+  ControllerMessageSchema,
+  type Hello,
+  peerIdentity,
+  type RequestOf,
+  type ResponseInitOf,
+  type ServiceImplementation,
+} from "@pwdr/protocol";
+import type { Logger } from "./logger.js";
+import type { LiveSession, SessionRegistry } from "./session-registry.js";
+
+export interface SessionDeps {
+  db: Catalog;
+  sessions: SessionRegistry;
+  heartbeatIntervalMs: number;
+  log: Logger;
+}
+
+type SessionMethod = (typeof AgentSessionService)["method"]["session"];
+type SessionCall = grpc.ServerDuplexStream<RequestOf<SessionMethod>, ResponseInitOf<SessionMethod>>;
+
+/** Looks up the certificate TLS verified; returns the host it belongs to, or a refusal reason. */
+async function authenticate(
+  db: Catalog,
+  call: SessionCall,
+): Promise<{ hostId: string } | { refused: string }> {
+  const peer = peerIdentity(call);
+  if (!peer) return { refused: "no client certificate; enroll the agent first" };
+  const cert = await db.agentCertificate.findUnique({ where: { fingerprintSha256: peer.fingerprintSha256 } });
+  if (!cert) return { refused: "unknown agent certificate; enroll the agent again" };
+  if (cert.revokedAt) return { refused: "agent certificate was revoked; enroll the agent again" };
+  if (cert.notAfter.getTime() <= Date.now())
+    return { refused: "agent certificate expired; enroll the agent again" };
+  return { hostId: cert.hostId };
+}
+
+class AgentSession implements LiveSession {
+  readonly sessionId = randomUUID();
+  #greeted = false;
+  #closed = false;
+
+  constructor(
+    readonly hostId: string,
+    private readonly call: SessionCall,
+    private readonly deps: SessionDeps,
+  ) {}
+
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.call.emit("error", { code, details: reason });
+  }
+
+  send(message: NonNullable<MessageInitShape<typeof ControllerMessageSchema>["body"]>): void {
+    if (!this.#closed) this.call.write(create(ControllerMessageSchema, { body: message }));
+  }
+
+  async receive(message: AgentMessage): Promise<void> {
+    const { body } = message;
+    if (!this.#greeted) {
+      if (body.case !== "hello") {
+        this.close(grpc.status.FAILED_PRECONDITION, "the first message of a session must be a Hello");
+        return;
+      }
+      await this.#hello(body.value);
+      return;
+    }
+    if (body.case === "heartbeat") await this.#touch();
+    else this.deps.log.debug("session message not handled yet", { hostId: this.hostId, kind: body.case });
+  }
+
+  async #hello(hello: Hello): Promise<void> {
+    this.#greeted = true;
+    const host = await this.deps.db.host.update({
+      where: { id: this.hostId },
+      data: {
+        state: "online",
+        lastSeenAt: new Date(),
+        agentVersion: hello.facts?.agentVersion ?? null,
+        facts: {
+          hostname: hello.facts?.hostname ?? "",
+          os: hello.facts?.os ?? "",
+          arch: hello.facts?.arch ?? "",
+          osRelease: hello.facts?.osRelease ?? "",
+          diskFreeBytes: Number(hello.facts?.diskFreeBytes ?? 0n),
+          diskTotalBytes: Number(hello.facts?.diskTotalBytes ?? 0n),
+          sources: hello.sources.map((s) => ({ name: s.name, kind: s.kind, version: s.version })),
+        },
+      },
+    });
+    this.deps.sessions.add(this, "replaced by a newer session of the same host", grpc.status.ABORTED);
+    this.send({
+      case: "welcome",
+      value: {
+        hostId: host.id,
+        hostName: host.name,
+        sessionId: this.sessionId,
+        heartbeatInterval: durationFromMs(this.deps.heartbeatIntervalMs),
+        serverTime: timestampNow(),
+      },
+    });
+    this.deps.log.info("agent session open", { hostId: host.id, host: host.name, sessionId: this.sessionId });
+  }
+
+  async #touch(): Promise<void> {
+    await this.deps.db.host.update({
+      where: { id: this.hostId },
+      data: { lastSeenAt: new Date(), state: "online" },
+    });
+  }
+
+  async ended(): Promise<void> {
+    this.#closed = true;
+    if (!this.deps.sessions.remove(this)) return;
+    await this.deps.db.host.update({ where: { id: this.hostId }, data: { state: "offline" } });
+    this.deps.log.info("agent session closed", { hostId: this.hostId, sessionId: this.sessionId });
+  }
+}
+
+function serve(deps: SessionDeps, call: SessionCall, hostId: string): void {
+  const session = new AgentSession(hostId, call, deps);
+  let queue = Promise.resolve();
+  const fail = (err: unknown) => {
+    deps.log.error("session message failed", { hostId, error: String(err) });
+    session.close(grpc.status.INTERNAL, "internal error; see the controller log");
+  };
+  // Messages are handled one at a time, in order, so a Heartbeat never
+  // overtakes the Hello it follows.
+  call.on("data", (message: AgentMessage) => {
+    queue = queue.then(() => session.receive(message)).catch(fail);
+  });
+  const end = () => {
+    queue = queue.then(() => session.ended()).catch(fail);
+  };
+  call.on("end", () => {
+    end();
+    call.end();
+  });
+  call.on("cancelled", end);
+  call.on("error", end);
+}
+
+export function sessionHandlers(deps: SessionDeps): ServiceImplementation<typeof AgentSessionService> {
+  return {
+    session: (call) => {
+      authenticate(deps.db, call).then(
+        (auth) => {
+          if ("refused" in auth) {
+            deps.log.warn("agent session refused", { peer: call.getPeer(), reason: auth.refused });
+            call.emit("error", { code: grpc.status.UNAUTHENTICATED, details: auth.refused });
+            return;
+          }
+          serve(deps, call, auth.hostId);
+        },
+        (err: unknown) => {
+          deps.log.error("session authentication failed", { error: String(err) });
+          call.emit("error", {
+            code: grpc.status.INTERNAL,
+            details: "internal error; see the controller log",
+          });
+        },
+      );
+    },
+  };
+}

@@ -1,0 +1,30 @@
+// The allowed values of the catalog's String columns that hold a state, kind or
+// role (the schema uses strings rather than enums; see prisma/shared/models.prisma).
+// The catalog does not enforce them: validate with these before writing.
+
+export const HOST_STATES = ["online", "offline", "decommissioned"] as const;
+export type HostState = (typeof HOST_STATES)[number];
+
+export const REPOSITORY_KINDS = ["local", "controller", "s3"] as const;
+export type RepositoryKind = (typeof REPOSITORY_KINDS)[number];
+
+export const JOB_KINDS = ["backup", "restore", "verify", "prune", "drill", "service"] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+export const JOB_STATES = ["pending", "dispatched", "running", "succeeded", "failed", "cancelled"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const JOB_RUN_STATES = ["running", "succeeded", "failed", "cancelled"] as const;
+export type JobRunState = (typeof JOB_RUN_STATES)[number];
+
+export const RECOVERY_POINT_STATUSES = ["complete", "partial", "failed"] as const;
+export type RecoveryPointStatus = (typeof RECOVERY_POINT_STATUSES)[number];
+
+export const SNAPSHOT_STATUSES = ["complete", "partial", "failed"] as const;
+export type SnapshotStatus = (typeof SNAPSHOT_STATUSES)[number];
+
+export const SOURCE_KINDS = ["postgres", "redis", "config", "files"] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+export const API_TOKEN_ROLES = ["viewer", "operator", "admin"] as const;
+export type ApiTokenRole = (typeof API_TOKEN_ROLES)[number];

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Quick start: installs what is needed, builds, then runs a controller with
+# its embedded SQLite catalog and one agent enrolled to it, on this machine,
+# on loopback. State lives in .pwdr-quickstart/; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bash tools/ensure-deps.sh
+export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+npx nx run-many -t build --projects=controller,agent --outputStyle=static >/dev/null
+state=$root/.pwdr-quickstart
+mkdir -p "$state"
+controller="node $root/apps/controller/dist/main.js"
+agent="node $root/apps/agent/dist/main.js"
+free_port() { node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+session_port=$(free_port)
+enroll_port=$(free_port)
+
+$controller serve --data-dir "$state/controller" --session-port "$session_port" --enroll-port "$enroll_port" \
+  2>"$state/controller.log" &
+controller_pid=$!
+agent_pid=
+cleanup() {
+  [[ -n $agent_pid ]] && kill "$agent_pid" 2>/dev/null || true
+  kill "$controller_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
+
+for _ in $(seq 100); do grep -q '"controller started"' "$state/controller.log" && break; sleep 0.2; done
+grep -q '"controller started"' "$state/controller.log" || { cat "$state/controller.log" >&2; exit 1; }
+
+if [[ ! -f $state/agent/identity/identity.json ]]; then
+  token=$($controller token create --data-dir "$state/controller" --ttl 10m --label site=quickstart)
+  $agent enroll --controller "127.0.0.1:$enroll_port" --token "$token" --data-dir "$state/agent"
+else
+  # Re-runs reuse the identity; only the port moved.
+  node -e 'const f=process.argv[1],j=JSON.parse(require("fs").readFileSync(f));j.sessionAddress=process.argv[2];require("fs").writeFileSync(f,JSON.stringify(j,null,2))' \
+    "$state/agent/identity/identity.json" "127.0.0.1:$session_port"
+fi
+$agent run --data-dir "$state/agent" 2>"$state/agent.log" &
+agent_pid=$!
+
+for _ in $(seq 100); do $controller hosts --data-dir "$state/controller" | grep -q online && break; sleep 0.2; done
+$controller hosts --data-dir "$state/controller"
+cat <<INFO
+
+PWDR is running: a controller (SQLite catalog) and one agent connected over mutual TLS.
+  controller log   $state/controller.log
+  agent log        $state/agent.log
+  catalog          $state/controller/catalog.db
+  controller CA    $state/controller/pki/ca.crt
+  list hosts       node apps/controller/dist/main.js hosts --data-dir $state/controller
+Press Ctrl-C to stop both.
+INFO
+wait
