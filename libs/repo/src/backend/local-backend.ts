@@ -1,0 +1,205 @@
+import { randomBytes } from "node:crypto";
+import { constants, type Dirent } from "node:fs";
+import { mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { RepoError } from "../errors.js";
+import type { Backend, FileHandle, FileInfo, FileType } from "./backend.js";
+
+const NAME = /^[0-9a-f]{64}$/;
+const DIRS: FileType[] = ["keys", "data", "index", "snapshots", "locks"];
+
+function fsError(err: unknown, what: string): never {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOSPC" || code === "EDQUOT") {
+    throw new RepoError(
+      "no_space",
+      `no space left on the repository's disk while ${what}; free space and retry`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    throw new RepoError("backend_unavailable", `permission denied while ${what}`, { cause: err });
+  }
+  throw new RepoError("backend_unavailable", `${what} failed: ${(err as Error).message}`, { cause: err });
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A repository in a local directory: the embedded default. */
+export class LocalBackend implements Backend {
+  readonly root: string;
+  readonly location: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.location = `local:${this.root}`;
+  }
+
+  path(handle: FileHandle): string {
+    if (handle.type === "config") return join(this.root, "config");
+    if (!NAME.test(handle.name)) {
+      throw new RepoError("invalid_argument", `"${handle.name}" is not a valid ${handle.type} file name`);
+    }
+    if (handle.type === "data") return join(this.root, "data", handle.name.slice(0, 2), handle.name);
+    return join(this.root, handle.type, handle.name);
+  }
+
+  async create(): Promise<void> {
+    if (await this.stat({ type: "config", name: "config" })) {
+      throw new RepoError("repo_exists", `a repository already exists at ${this.root}`);
+    }
+    try {
+      for (const d of DIRS) await mkdir(join(this.root, d), { recursive: true, mode: 0o700 });
+      for (let i = 0; i < 256; i++) {
+        await mkdir(join(this.root, "data", i.toString(16).padStart(2, "0")), {
+          recursive: true,
+          mode: 0o700,
+        });
+      }
+    } catch (err) {
+      fsError(err, `creating ${this.root}`);
+    }
+  }
+
+  async save(handle: FileHandle, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    const target = this.path(handle);
+    const dir = dirname(target);
+    const temp = join(dir, `.tmp-${randomBytes(8).toString("hex")}`);
+    const parts = data instanceof Uint8Array ? [data] : data;
+    try {
+      const fh = await open(temp, "wx", 0o600);
+      try {
+        await fh.writev(parts as Uint8Array[]);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(temp, target);
+      await fsyncDir(dir);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !(await this.#rootExists())) {
+        throw new RepoError("repo_not_found", `no repository at ${this.root}`, { cause: err });
+      }
+      fsError(err, `writing ${handle.type}/${handle.name}`);
+    }
+  }
+
+  async load(handle: FileHandle, range?: { offset: number; length: number }): Promise<Buffer> {
+    const file = this.path(handle);
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(file, "r");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new RepoError(
+          "blob_missing",
+          `${handle.type}/${handle.name} does not exist in ${this.location}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      fsError(err, `reading ${handle.type}/${handle.name}`);
+    }
+    try {
+      if (!range) return await fh.readFile();
+      const buf = Buffer.allocUnsafe(range.length);
+      const { bytesRead } = await fh.read(buf, 0, range.length, range.offset);
+      if (bytesRead !== range.length) {
+        throw new RepoError(
+          "data_corrupt",
+          `${handle.type}/${handle.name} is truncated: wanted ${range.length} bytes at ${range.offset}, got ${bytesRead}`,
+        );
+      }
+      return buf;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async stat(handle: FileHandle): Promise<FileInfo | undefined> {
+    try {
+      const s = await stat(this.path(handle));
+      return { name: handle.name, size: s.size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      fsError(err, `checking ${handle.type}/${handle.name}`);
+    }
+  }
+
+  async *list(type: FileType): AsyncIterable<FileInfo> {
+    if (type === "config") {
+      const info = await this.stat({ type, name: "config" });
+      if (info) yield info;
+      return;
+    }
+    const dirs =
+      type === "data"
+        ? (await this.#entries(join(this.root, "data")))
+            .filter((d) => d.isDirectory())
+            .map((d) => join(this.root, "data", d.name))
+        : [join(this.root, type)];
+    for (const dir of dirs) {
+      for (const entry of await this.#entries(dir)) {
+        if (!entry.isFile() || !NAME.test(entry.name)) continue;
+        const s = await stat(join(dir, entry.name)).catch(() => undefined);
+        if (s) yield { name: entry.name, size: s.size };
+      }
+    }
+  }
+
+  async remove(handle: FileHandle): Promise<void> {
+    try {
+      await rm(this.path(handle), { force: true });
+    } catch (err) {
+      fsError(err, `removing ${handle.type}/${handle.name}`);
+    }
+  }
+
+  /** Removes temporary files that a crashed writer left behind. */
+  async removeTemporaryFiles(): Promise<number> {
+    let removed = 0;
+    const dirs = [...DIRS.filter((d) => d !== "data").map((d) => join(this.root, d))];
+    for (const d of await this.#entries(join(this.root, "data")))
+      if (d.isDirectory()) dirs.push(join(this.root, "data", d.name));
+    for (const dir of dirs) {
+      for (const entry of await this.#entries(dir)) {
+        if (entry.name.startsWith(".tmp-")) {
+          await rm(join(dir, entry.name), { force: true });
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  async #entries(dir: string): Promise<Dirent[]> {
+    try {
+      return await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+        if (!(await this.#rootExists()))
+          throw new RepoError("repo_not_found", `no repository at ${this.root}`);
+        return [];
+      }
+      fsError(err, `listing ${dir}`);
+    }
+  }
+
+  async #rootExists(): Promise<boolean> {
+    return stat(this.root).then(
+      () => true,
+      () => false,
+    );
+  }
+}

@@ -1,0 +1,62 @@
+import type { BlobType, PackEntry } from "../pack/pack-format.js";
+
+/** Where a blob can be read. */
+export interface BlobLocation {
+  pack: string;
+  type: BlobType;
+  offset: number;
+  length: number;
+  rawLength: number;
+}
+
+/**
+ * All blobs the loaded indexes know, by id. A blob stored twice (two
+ * writers at once) keeps every location; readers take the first.
+ */
+export class MasterIndex {
+  readonly #blobs = new Map<string, BlobLocation | BlobLocation[]>();
+  readonly #packs = new Map<string, PackEntry[]>();
+
+  addPack(pack: string, entries: readonly PackEntry[]): void {
+    if (this.#packs.has(pack)) return;
+    this.#packs.set(pack, [...entries]);
+    for (const e of entries) {
+      const loc: BlobLocation = {
+        pack,
+        type: e.type,
+        offset: e.offset,
+        length: e.length,
+        rawLength: e.rawLength,
+      };
+      const prev = this.#blobs.get(e.id);
+      if (prev === undefined) this.#blobs.set(e.id, loc);
+      else if (Array.isArray(prev)) prev.push(loc);
+      else this.#blobs.set(e.id, [prev, loc]);
+    }
+  }
+
+  has(id: string): boolean {
+    return this.#blobs.has(id);
+  }
+
+  lookup(id: string): BlobLocation[] {
+    const v = this.#blobs.get(id);
+    return v === undefined ? [] : Array.isArray(v) ? v : [v];
+  }
+
+  hasPack(pack: string): boolean {
+    return this.#packs.has(pack);
+  }
+
+  packs(): IterableIterator<[string, PackEntry[]]> {
+    return this.#packs.entries();
+  }
+
+  get blobCount(): number {
+    return this.#blobs.size;
+  }
+
+  get packCount(): number {
+    return this.#packs.size;
+  }
+}

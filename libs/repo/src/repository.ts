@@ -1,0 +1,154 @@
+import type { Backend } from "./backend/backend.js";
+import { FastCdc } from "./chunker/fastcdc.js";
+import { decompressBlob } from "./compression/codec.js";
+import { open } from "./crypto/envelope.js";
+import type { KdfParams } from "./crypto/key-file.js";
+import { blobId, generateMasterKey, type MasterKey } from "./crypto/master-key.js";
+import { RepoError } from "./errors.js";
+import { decodeIndexFile, type IndexFile } from "./index/index-file.js";
+import { MasterIndex } from "./index/master-index.js";
+import type { BlobType } from "./pack/pack-format.js";
+import { readPackHeader } from "./pack/pack-reader.js";
+import {
+  type ConfigFile,
+  defaultParams,
+  openParams,
+  type RepoParams,
+  readConfig,
+  sealConfig,
+} from "./repo-config.js";
+import { type JsonFileType, loadJsonFile, saveJsonFile } from "./repo-files.js";
+import { addKey, unlockMasterKey } from "./repo-keys.js";
+import { WriteSession } from "./write-session.js";
+
+export interface InitOptions {
+  params?: Partial<RepoParams>;
+  kdf?: KdfParams;
+  now?: Date;
+}
+
+/**
+ * An open repository: its keys and parameters, the loaded index, and blob
+ * and file access. Writing happens in a WriteSession (`startWrite`).
+ */
+export class Repository {
+  readonly index = new MasterIndex();
+  #loadedIndexes = new Set<string>();
+
+  private constructor(
+    readonly backend: Backend,
+    readonly key: MasterKey,
+    readonly config: ConfigFile,
+    readonly params: RepoParams,
+  ) {}
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  static async init(backend: Backend, password: string, options: InitOptions = {}): Promise<Repository> {
+    if (!password) throw new RepoError("invalid_argument", "an empty password is not allowed");
+    await backend.create();
+    const key = generateMasterKey();
+    const params = { ...defaultParams(), ...options.params };
+    const config = sealConfig(key.encKey, params, options.now ?? new Date());
+    await addKey(backend, key, password, options.kdf);
+    // config last: a crash before this point leaves no repository, not half of one.
+    await backend.save(
+      { type: "config", name: "config" },
+      Buffer.from(`${JSON.stringify(config, null, 2)}\n`),
+    );
+    return new Repository(backend, key, config, params);
+  }
+
+  static async open(backend: Backend, password: string): Promise<Repository> {
+    const config = await readConfig(backend);
+    const { master } = await unlockMasterKey(backend, password);
+    return new Repository(backend, master, config, openParams(master.encKey, config));
+  }
+
+  chunker(): FastCdc {
+    return new FastCdc(this.params.chunker);
+  }
+
+  blobId(plaintext: Uint8Array): string {
+    return blobId(this.key.idKey, plaintext).toString("hex");
+  }
+
+  /** Loads every index file not loaded yet; indexes superseded by a newer one are skipped. */
+  async loadIndex(): Promise<void> {
+    const files = new Map<string, IndexFile>();
+    for await (const f of this.backend.list("index")) {
+      if (this.#loadedIndexes.has(f.name)) continue;
+      files.set(
+        f.name,
+        decodeIndexFile(await this.loadJson("index", f.name), `index/${f.name.slice(0, 12)}`),
+      );
+    }
+    const superseded = new Set([...files.values()].flatMap((f) => f.supersedes));
+    for (const [name, file] of files) {
+      this.#loadedIndexes.add(name);
+      if (superseded.has(name)) continue;
+      for (const p of file.packs) this.index.addPack(p.id, p.entries);
+    }
+  }
+
+  /** Names of index files read so far. */
+  get loadedIndexes(): ReadonlySet<string> {
+    return this.#loadedIndexes;
+  }
+
+  /** Packs present in the backend that no index lists: left by a writer that crashed before its index. */
+  async findUnindexedPacks(): Promise<{ id: string; entries: Awaited<ReturnType<typeof readPackHeader>> }[]> {
+    const found = [];
+    for await (const f of this.backend.list("data")) {
+      if (this.index.hasPack(f.name)) continue;
+      try {
+        found.push({ id: f.name, entries: await readPackHeader(this.backend, this.key.encKey, f.name) });
+      } catch (err) {
+        // A damaged orphan is garbage for prune, not a reason to fail a backup.
+        if (!(err instanceof RepoError && err.code === "data_corrupt")) throw err;
+      }
+    }
+    return found;
+  }
+
+  /** Reads, decrypts and verifies one blob; never returns bytes that do not hash to `id`. */
+  async loadBlob(id: string, type?: BlobType): Promise<Buffer> {
+    const locations = this.index.lookup(id).filter((l) => type === undefined || l.type === type);
+    if (locations.length === 0)
+      throw new RepoError("blob_missing", `blob ${id.slice(0, 12)} is not in the index`);
+    let lastError: unknown;
+    for (const loc of locations) {
+      try {
+        const envelope = await this.backend.load(
+          { type: "data", name: loc.pack },
+          { offset: loc.offset, length: loc.length },
+        );
+        const what = `blob ${id.slice(0, 12)} in pack ${loc.pack.slice(0, 12)}`;
+        const plain = decompressBlob(
+          open(this.key.encKey, envelope, Buffer.from(id, "hex"), what),
+          loc.rawLength,
+          what,
+        );
+        if (this.blobId(plain) !== id) throw new RepoError("data_corrupt", `${what} does not match its id`);
+        return plain;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+
+  startWrite(): WriteSession {
+    return new WriteSession(this);
+  }
+
+  saveJson(type: JsonFileType, value: unknown): Promise<string> {
+    return saveJsonFile(this.backend, this.key.encKey, type, Buffer.from(JSON.stringify(value)));
+  }
+
+  loadJson(type: JsonFileType, name: string): Promise<unknown> {
+    return loadJsonFile(this.backend, this.key.encKey, type, name);
+  }
+}

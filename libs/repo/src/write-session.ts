@@ -1,0 +1,113 @@
+import { compressBlob } from "./compression/codec.js";
+import { sealParts } from "./crypto/envelope.js";
+import { encodeIndexFile } from "./index/index-file.js";
+import type { BlobType, PackEntry } from "./pack/pack-format.js";
+import { PackWriter, type WrittenPack } from "./pack/pack-writer.js";
+import type { Repository } from "./repository.js";
+
+export interface SavedBlob {
+  id: string;
+  /** Bytes this call added to the repository (0 when the blob was already stored). */
+  added: number;
+}
+
+export interface SessionStats {
+  blobsAdded: number;
+  bytesAdded: number;
+  packsWritten: number;
+}
+
+// Two full packs may be in flight while the next one fills: enough to keep
+// the disk busy, bounded so memory stays around (2 + 2) x packSize.
+const MAX_WRITES_IN_FLIGHT = 2;
+
+/**
+ * One writer's session (§8): blobs go into packs, packs are saved as they
+ * fill, and `flush` saves the remaining packs and then one index naming them.
+ * Nothing a session writes is referenced until the caller saves a snapshot
+ * after `flush` resolved.
+ */
+export class WriteSession {
+  readonly #writers: Record<BlobType, PackWriter>;
+  readonly #pending = new Set<string>();
+  readonly #written: WrittenPack[] = [];
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #adopted: { id: string; entries: PackEntry[] }[] = [];
+  readonly stats: SessionStats = { blobsAdded: 0, bytesAdded: 0, packsWritten: 0 };
+  #failure: unknown;
+
+  constructor(private readonly repo: Repository) {
+    this.#writers = { data: new PackWriter(repo.key.encKey), tree: new PackWriter(repo.key.encKey) };
+  }
+
+  /** Adopts packs a crashed writer left unindexed, so their blobs are reused and indexed by this session. */
+  async adoptUnindexedPacks(): Promise<number> {
+    const orphans = await this.repo.findUnindexedPacks();
+    for (const o of orphans) {
+      this.repo.index.addPack(o.id, o.entries);
+      this.#adopted.push(o);
+    }
+    return orphans.length;
+  }
+
+  has(id: string): boolean {
+    return this.#pending.has(id) || this.repo.index.has(id);
+  }
+
+  /** Stores a blob unless the repository or this session already has it. */
+  async saveBlob(type: BlobType, data: Uint8Array, knownId?: string): Promise<SavedBlob> {
+    if (this.#failure) throw this.#failure;
+    const id = knownId ?? this.repo.blobId(data);
+    if (this.has(id)) return { id, added: 0 };
+    this.#pending.add(id);
+    const envelope = sealParts(
+      this.repo.key.encKey,
+      compressBlob(data, this.repo.params.compression),
+      Buffer.from(id, "hex"),
+    );
+    const writer = this.#writers[type];
+    const before = writer.size;
+    writer.add({ type, id, rawLength: data.length }, envelope);
+    const added = writer.size - before;
+    this.stats.blobsAdded++;
+    this.stats.bytesAdded += added;
+    if (writer.size >= this.repo.params.packSize) await this.#rotate(type);
+    return { id, added };
+  }
+
+  async #rotate(type: BlobType): Promise<void> {
+    const full = this.#writers[type];
+    this.#writers[type] = new PackWriter(this.repo.key.encKey);
+    while (this.#inFlight.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(this.#inFlight);
+    const write: Promise<void> = full.write(this.repo.backend).then(
+      (pack) => {
+        this.#written.push(pack);
+        this.stats.packsWritten++;
+        this.#inFlight.delete(write);
+      },
+      (err: unknown) => {
+        this.#failure ??= err;
+        this.#inFlight.delete(write);
+      },
+    );
+    this.#inFlight.add(write);
+  }
+
+  /** Saves open packs, waits for all pack writes, then saves the index; returns its name (or undefined when nothing new). */
+  async flush(): Promise<string | undefined> {
+    for (const type of ["data", "tree"] as const) if (this.#writers[type].count > 0) await this.#rotate(type);
+    await Promise.all(this.#inFlight);
+    if (this.#failure) throw this.#failure;
+    const packs = [...this.#adopted, ...this.#written.map((p) => ({ id: p.id, entries: p.entries }))];
+    if (packs.length === 0) return undefined;
+    const name = await this.repo.saveJson(
+      "index",
+      JSON.parse(encodeIndexFile({ supersedes: [], packs }).toString()),
+    );
+    for (const p of this.#written) this.repo.index.addPack(p.id, p.entries);
+    this.#written.length = 0;
+    this.#adopted.length = 0;
+    this.#pending.clear();
+    return name;
+  }
+}
