@@ -7,6 +7,7 @@ import { blobId, generateMasterKey, type MasterKey } from "./crypto/master-key.j
 import { RepoError } from "./errors.js";
 import { decodeIndexFile, type IndexFile } from "./index/index-file.js";
 import { MasterIndex } from "./index/master-index.js";
+import { BlobEncoder } from "./pack/blob-encoder.js";
 import type { BlobType } from "./pack/pack-format.js";
 import { readPackHeader } from "./pack/pack-reader.js";
 import {
@@ -33,6 +34,7 @@ export interface InitOptions {
  */
 export class Repository {
   readonly index = new MasterIndex();
+  #encoder: BlobEncoder | undefined;
   #loadedIndexes = new Set<string>();
 
   private constructor(
@@ -138,6 +140,17 @@ export class Repository {
       }
     }
     throw lastError;
+  }
+
+  /** The worker-thread blob encoder, started on first use; `close` stops it. */
+  encoder(): BlobEncoder {
+    this.#encoder ??= new BlobEncoder(this.key, this.params.compression);
+    return this.#encoder;
+  }
+
+  async close(): Promise<void> {
+    await this.#encoder?.close();
+    this.#encoder = undefined;
   }
 
   startWrite(): WriteSession {

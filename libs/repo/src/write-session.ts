@@ -19,7 +19,7 @@ export interface SessionStats {
 
 // Two full packs may be in flight while the next one fills: enough to keep
 // the disk busy, bounded so memory stays around (2 + 2) x packSize.
-const MAX_WRITES_IN_FLIGHT = 2;
+const MAX_WRITES_IN_FLIGHT = 1;
 
 /**
  * One writer's session (§8): blobs go into packs, packs are saved as they
@@ -54,6 +54,34 @@ export class WriteSession {
     return this.#pending.has(id) || this.repo.index.has(id);
   }
 
+  /**
+   * Stores a data blob through the worker-thread encoder: the id is computed
+   * off the main thread, and a duplicate is dropped before compression.
+   */
+  async saveDataBlob(data: Uint8Array): Promise<SavedBlob> {
+    if (this.#failure) throw this.#failure;
+    const encoder = this.repo.encoder();
+    const { id, ticket } = await encoder.identify(data);
+    if (this.has(id)) {
+      encoder.drop(ticket);
+      return { id, added: 0 };
+    }
+    this.#pending.add(id);
+    const envelope = await encoder.seal(ticket);
+    return { id, added: await this.#addEnvelope("data", id, data.length, [envelope]) };
+  }
+
+  async #addEnvelope(type: BlobType, id: string, rawLength: number, envelope: Buffer[]): Promise<number> {
+    const writer = this.#writers[type];
+    const before = writer.size;
+    writer.add({ type, id, rawLength }, envelope);
+    const added = writer.size - before;
+    this.stats.blobsAdded++;
+    this.stats.bytesAdded += added;
+    if (writer.size >= this.repo.params.packSize) await this.#rotate(type);
+    return added;
+  }
+
   /** Stores a blob unless the repository or this session already has it. */
   async saveBlob(type: BlobType, data: Uint8Array, knownId?: string): Promise<SavedBlob> {
     if (this.#failure) throw this.#failure;
@@ -73,6 +101,18 @@ export class WriteSession {
     this.stats.bytesAdded += added;
     if (writer.size >= this.repo.params.packSize) await this.#rotate(type);
     return { id, added };
+  }
+
+  /**
+   * Adds a blob envelope sealed earlier, as is (prune's repacking). Unlike
+   * saveBlob it stores a blob the index already has: its old pack is about
+   * to be deleted. The caller verifies the envelope first.
+   */
+  async copyBlob(entry: Omit<PackEntry, "offset" | "length">, envelope: Buffer): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (this.#pending.has(entry.id)) return;
+    this.#pending.add(entry.id);
+    await this.#addEnvelope(entry.type, entry.id, entry.rawLength, [envelope]);
   }
 
   async #rotate(type: BlobType): Promise<void> {

@@ -83,7 +83,7 @@ export class FastCdc {
     for await (const piece of source) {
       pending.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
       pendingBytes += piece.byteLength;
-      if (pendingBytes < this.#max * 2) continue;
+      if (pendingBytes < this.#max) continue;
       const work = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
       let pos = 0;
       // Keep at least maxSize unread so every cut sees a full window.

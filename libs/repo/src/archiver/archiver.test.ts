@@ -1,0 +1,88 @@
+import { mkdir, utimes, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { makeTempDir } from "@pwdr/test-harness";
+import { describe, expect, it } from "vitest";
+import { isRepoError } from "../errors.js";
+import { listSnapshots } from "../snapshot/snapshot.js";
+import { seededBytes, tempRepository } from "../test-support/fixtures.js";
+import { findNode, splitPath, walkTree } from "../tree/tree-io.js";
+import { nodeDisplayName } from "../tree/tree-node.js";
+import { Backup } from "./archiver.js";
+
+async function fixture(): Promise<string> {
+  const root = join(await makeTempDir("pwdr-arch-"), "site");
+  await mkdir(join(root, "scans", "cache"), { recursive: true });
+  await writeFile(join(root, "scans", "a.csv"), "mac,rssi\n".repeat(1000));
+  await writeFile(join(root, "scans", "big.bin"), seededBytes("big", 3 * 1024 * 1024));
+  await writeFile(join(root, "scans", "cache", "tmp.dat"), "x");
+  await writeFile(join(root, "scans", "skip.tmp"), "x");
+  return root;
+}
+
+async function filesOf(repo: Parameters<typeof walkTree>[0], tree: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const w of walkTree(repo, tree)) out.push(`${w.node.type}:${w.path.toString()}`);
+  return out;
+}
+
+describe("archiver", () => {
+  it("backs up a tree under its absolute path, honouring excludes", async () => {
+    const { repo } = await tempRepository();
+    const src = await fixture();
+    const backup = await Backup.start(repo, { host: "pi-1", tags: ["daily"], exclude: ["*.tmp", "cache"] });
+    await backup.addPath(src);
+    const { id, snapshot } = await backup.finish();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(snapshot).toMatchObject({ host: "pi-1", tags: ["daily"], paths: [src] });
+    const files = await filesOf(repo, snapshot.tree);
+    expect(files).toContain(`file:${src}/scans/a.csv`);
+    expect(files).toContain(`file:${src}/scans/big.bin`);
+    expect(files.some((f) => f.includes("skip.tmp") || f.includes("cache"))).toBe(false);
+    const big = await findNode(repo, snapshot.tree, splitPath(`${src}/scans/big.bin`));
+    expect(big?.size).toBe(3 * 1024 * 1024);
+    const bytes = Buffer.concat(await Promise.all((big?.content ?? []).map((b) => repo.loadBlob(b))));
+    expect(bytes.equals(seededBytes("big", 3 * 1024 * 1024))).toBe(true);
+  });
+
+  it("skips unchanged files against the parent and re-reads changed ones", async () => {
+    const { repo } = await tempRepository();
+    const src = await fixture();
+    const first = await Backup.start(repo, {});
+    await first.addPath(src);
+    const one = await first.finish();
+    const [parent] = await listSnapshots(repo);
+    await writeFile(join(src, "scans", "a.csv"), "mac,rssi\nchanged\n");
+    await utimes(join(src, "scans", "a.csv"), new Date(), new Date(Date.now() + 5000));
+    const progress: number[] = [];
+    const second = await Backup.start(repo, { parent: parent as NonNullable<typeof parent>, onProgress: (p) => progress.push(p.filesUnchanged) });
+    await second.addPath(src);
+    const two = await second.finish();
+    expect(two.snapshot.parent).toBe(one.id);
+    expect(Math.max(...progress)).toBe(3);
+    expect(two.snapshot.summary.addedBytes).toBeLessThan(2_000);
+    const a = await findNode(repo, two.snapshot.tree, splitPath(`${src}/scans/a.csv`));
+    expect(a?.size).toBe("mac,rssi\nchanged\n".length);
+  });
+
+  it("stores a byte stream as a file at a virtual path", async () => {
+    const { repo } = await tempRepository();
+    const backup = await Backup.start(repo, { source: { kind: "postgres", name: "db" } });
+    async function* dump() {
+      for (let i = 0; i < 10; i++) yield seededBytes(`dump${i}`, 500_000);
+    }
+    await backup.addStream("/postgres/piwardrive.dump", dump());
+    const { snapshot } = await backup.finish();
+    expect(snapshot.paths).toEqual(["/postgres/piwardrive.dump"]);
+    const node = await findNode(repo, snapshot.tree, splitPath("/postgres/piwardrive.dump"));
+    expect(node && nodeDisplayName(node)).toBe("piwardrive.dump");
+    expect(node?.size).toBe(5_000_000);
+  });
+
+  it("refuses a path that does not exist, naming it", async () => {
+    const { repo } = await tempRepository();
+    const backup = await Backup.start(repo, {});
+    const err = await backup.addPath("/nonexistent/pwdr").catch((e: unknown) => e);
+    expect(isRepoError(err, "invalid_argument")).toBe(true);
+    expect((err as Error).message).toContain("/nonexistent/pwdr");
+  });
+});

@@ -1,0 +1,306 @@
+import type { BigIntStats } from "node:fs";
+import { lstat, readdir, readlink } from "node:fs/promises";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { RepoError } from "../errors.js";
+import type { Repository } from "../repository.js";
+import { type SnapshotEntry, type Snapshot, saveSnapshot } from "../snapshot/snapshot.js";
+import { joinPath, loadTree, saveTree, splitPath } from "../tree/tree-io.js";
+import { encodeName, encodeTarget, nodeNameBytes, type Tree, type TreeNode } from "../tree/tree-node.js";
+import type { WriteSession } from "../write-session.js";
+import { ContentSaver } from "./content-saver.js";
+import { metadataNode, nodeType, unchanged } from "./node-metadata.js";
+import { PathFilter } from "./path-filter.js";
+import { type BackupProgress, type ProgressListener, throttle } from "./progress.js";
+import { Budget } from "./limiter.js";
+import { TreeAssembler } from "./tree-assembler.js";
+
+export const PROGRAM = "pwdr 0.1.0";
+/**
+ * Files read at once, weighed by what they can buffer: up to 16 small
+ * files, or two or three large ones (each holds up to a read plus a chunk).
+ */
+const FILES_IN_FLIGHT = 16 * 1024 * 1024;
+function fileWeight(size: bigint): number {
+  return Math.max(2 * 1024 * 1024, Math.min(Number(size), 12 * 1024 * 1024));
+}
+
+export interface BackupOptions {
+  host?: string;
+  tags?: string[];
+  source?: { kind: string; name: string };
+  /** Files unchanged since this snapshot (size, mtime, ctime, inode) are not read again. */
+  parent?: SnapshotEntry;
+  exclude?: string[];
+  include?: string[];
+  /** Do not descend into directories on another file system than the backed-up path. */
+  oneFileSystem?: boolean;
+  meta?: Record<string, unknown>;
+  onProgress?: ProgressListener;
+  now?: () => Date;
+}
+
+/** Something that could not be backed up; the snapshot is written without it. */
+export interface BackupWarning {
+  path: string;
+  message: string;
+}
+
+export interface BackupResult {
+  id: string;
+  snapshot: Snapshot;
+  warnings: BackupWarning[];
+}
+
+type StreamNodeOptions = { mode?: number; mtime?: Date };
+
+/**
+ * One backup run: add file trees and byte streams, then `finish` writes
+ * packs → index → snapshot (§8). Until `finish` resolves nothing references
+ * the new data, so a crash or `abort` leaves the repository valid.
+ */
+export class Backup {
+  readonly #session: WriteSession;
+  readonly #saver: ContentSaver;
+  readonly #root = new TreeAssembler();
+  readonly #paths: string[] = [];
+  readonly #warnings: BackupWarning[] = [];
+  readonly #progress: ReturnType<typeof throttle>;
+  readonly #state: BackupProgress = { phase: "backup", files: 0, dirs: 0, bytesRead: 0, bytesAdded: 0, filesUnchanged: 0 };
+  readonly #started: number;
+  #unchangedBytes = 0;
+  readonly #files = new Budget(FILES_IN_FLIGHT);
+  readonly #now: () => Date;
+  #filter: PathFilter;
+
+  private constructor(
+    private readonly repo: Repository,
+    private readonly options: BackupOptions,
+  ) {
+    this.#session = repo.startWrite();
+    this.#saver = new ContentSaver(this.#session, repo.chunker(), (read) => {
+      this.#state.bytesRead += read;
+      this.#state.bytesAdded = this.#session.stats.bytesAdded;
+      this.#progress.emit(this.#state);
+    });
+    this.#progress = throttle(options.onProgress);
+    this.#filter = new PathFilter(options.exclude, options.include);
+    this.#now = options.now ?? (() => new Date());
+    this.#started = performance.now();
+  }
+
+  /** Loads the index and adopts packs a crashed writer left behind, so their blobs are reused. */
+  static async start(repo: Repository, options: BackupOptions = {}): Promise<Backup> {
+    await repo.loadIndex();
+    const backup = new Backup(repo, options);
+    await backup.#session.adoptUnindexedPacks();
+    return backup;
+  }
+
+  get warnings(): readonly BackupWarning[] {
+    return this.#warnings;
+  }
+
+  /** Backs up a file or directory tree at its absolute path. */
+  async addPath(path: string): Promise<void> {
+    const abs = resolve(path);
+    const components = splitPath(abs);
+    const last = components.at(-1);
+    const stats = await lstat(abs, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new RepoError("invalid_argument", `cannot back up ${abs}: ${err.code === "ENOENT" ? "it does not exist" : err.message}`, { cause: err });
+    });
+    const parentDir = await this.#parentDirMeta(components);
+    const parentNode = await this.#parentNodeAt(components);
+    const node = last
+      ? await this.#archive(Buffer.from(abs), last, stats, parentNode, stats.dev)
+      : undefined;
+    this.#paths.push(abs);
+    if (!last) {
+      // "/" itself: its entries become the root's entries.
+      const tree = await this.#archiveDir(Buffer.from("/"), parentNode, stats.dev);
+      for (const n of tree) this.#root.add(nodeNameBytes(n), n);
+      return;
+    }
+    if (node) parentDir.add(last, node);
+  }
+
+  /** Stores a byte stream (e.g. pg_dump's stdout) as a file at `virtualPath` inside the snapshot. */
+  async addStream(virtualPath: string, source: AsyncIterable<Uint8Array>, options: StreamNodeOptions = {}): Promise<TreeNode> {
+    const components = splitPath(virtualPath);
+    const last = components.at(-1);
+    if (!last) throw new RepoError("invalid_argument", `"${virtualPath}" is not a file path`);
+    const saved = await this.#saver.saveStream(source);
+    const now = options.mtime ?? this.#now();
+    const ns = (BigInt(now.getTime()) * 1_000_000n).toString();
+    const node: TreeNode = {
+      ...encodeName(last),
+      type: "file",
+      mode: options.mode ?? 0o600,
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
+      mtimeNs: ns,
+      ctimeNs: ns,
+      size: saved.size,
+      inode: "0",
+      dev: "0",
+      links: 1,
+      content: saved.content,
+    };
+    this.#state.files++;
+    const dir = this.#root.dir(components.slice(0, -1), () => virtualDirNode(ns));
+    dir.add(last, node);
+    this.#paths.push(virtualPath.startsWith("/") ? virtualPath : `/${virtualPath}`);
+    return node;
+  }
+
+  /** Flushes packs and the index, then writes the snapshot. */
+  async finish(): Promise<BackupResult> {
+    this.#progress.flush({ ...this.#state, phase: "flush" });
+    const tree = await this.#root.save(this.#session);
+    await this.#session.flush();
+    const snapshot: Snapshot = {
+      time: this.#now().toISOString(),
+      host: this.options.host ?? hostname(),
+      paths: [...this.#paths].sort(),
+      tags: [...(this.options.tags ?? [])].sort(),
+      tree,
+      program: PROGRAM,
+      summary: {
+        files: this.#state.files,
+        dirs: this.#state.dirs,
+        bytes: this.#state.bytesRead + this.#unchangedBytes,
+        addedBytes: this.#session.stats.bytesAdded,
+        durationMs: Math.round(performance.now() - this.#started),
+      },
+    };
+    if (this.options.parent) snapshot.parent = this.options.parent.id;
+    if (this.options.source) snapshot.source = this.options.source;
+    if (this.options.meta) snapshot.meta = this.options.meta;
+    const id = await saveSnapshot(this.repo, snapshot);
+    this.#progress.flush({ ...this.#state, phase: "done", bytesAdded: this.#session.stats.bytesAdded });
+    return { id, snapshot, warnings: this.#warnings };
+  }
+
+  async #parentDirMeta(components: readonly Buffer[]): Promise<TreeAssembler> {
+    const dirs = components.slice(0, -1);
+    const metas: TreeNode[] = [];
+    for (let depth = 0; depth < dirs.length; depth++) {
+      const path = Buffer.concat(dirs.slice(0, depth + 1).flatMap((c) => [Buffer.from("/"), c]));
+      const s = await lstat(path, { bigint: true });
+      metas.push(metadataNode(encodeName(dirs[depth] as Buffer), "dir", s));
+    }
+    return this.#root.dir(dirs, (depth) => metas[depth] as TreeNode);
+  }
+
+  async #parentNodeAt(components: readonly Buffer[]): Promise<TreeNode | undefined> {
+    if (!this.options.parent) return undefined;
+    let treeId: string | undefined = this.options.parent.tree;
+    let node: TreeNode | undefined;
+    for (const part of components) {
+      if (!treeId) return undefined;
+      const tree: Tree | undefined = await loadTree(this.repo, treeId).catch(() => undefined);
+      node = tree?.nodes.find((n: TreeNode) => nodeNameBytes(n).equals(part));
+      if (!node) return undefined;
+      treeId = node.type === "dir" ? node.subtree : undefined;
+    }
+    if (components.length === 0) return { type: "dir", subtree: this.options.parent.tree } as TreeNode;
+    return node;
+  }
+
+  #warn(path: Buffer, err: unknown): void {
+    this.#warnings.push({ path: path.toString("utf8"), message: (err as Error).message });
+  }
+
+  async #archive(path: Buffer, name: Buffer, s: BigIntStats, parent: TreeNode | undefined, rootDev: bigint): Promise<TreeNode | undefined> {
+    const type = nodeType(s);
+    if (!type) return undefined;
+    const node = metadataNode(encodeName(name), type, s);
+    this.#state.currentPath = path.toString("utf8");
+    if (type === "file") return this.#archiveFile(path, node, parent);
+    if (type === "symlink") return { ...node, ...encodeTarget(await readlink(path, { encoding: "buffer" })) };
+    if (type === "dir") {
+      this.#state.dirs++;
+      if (this.options.oneFileSystem && s.dev !== rootDev) return { ...node, subtree: await this.#emptyTree() };
+      const nodes = await this.#archiveDir(path, parent?.type === "dir" ? parent : undefined, rootDev);
+      return { ...node, subtree: (await saveTree(this.#session, { nodes })).id };
+    }
+    return node;
+  }
+
+  async #archiveFile(path: Buffer, node: TreeNode, parent: TreeNode | undefined): Promise<TreeNode | undefined> {
+    const pathText = path.toString("utf8");
+    if (!this.#filter.includesFile(pathText)) return undefined;
+    this.#state.files++;
+    if (unchanged(node, parent) && parent?.content?.every((id) => this.#session.has(id))) {
+      this.#state.filesUnchanged++;
+      this.#unchangedBytes += node.size;
+      this.#progress.emit(this.#state);
+      return { ...node, content: parent.content };
+    }
+    try {
+      const saved = await this.#saver.saveFile(path, node.size);
+      return { ...node, size: saved.size, content: saved.content };
+    } catch (err) {
+      this.#state.files--;
+      if (err instanceof RepoError) throw err;
+      this.#warn(path, err);
+      return undefined;
+    }
+  }
+
+  async #archiveDir(path: Buffer, parent: TreeNode | undefined, rootDev: bigint): Promise<TreeNode[]> {
+    let names: Buffer[];
+    try {
+      names = (await readdir(path, { encoding: "buffer" })).sort(Buffer.compare);
+    } catch (err) {
+      this.#warn(path, err);
+      return [];
+    }
+    const parentNodes = await this.#parentEntries(parent);
+    const children = names
+      .map((name) => ({ name, path: joinPath(path, name) }))
+      .filter((c) => !this.#filter.excludes(c.path.toString("utf8")));
+    const stats = await Promise.all(
+      children.map((c) =>
+        lstat(c.path, { bigint: true }).catch((err: unknown) => {
+          this.#warn(c.path, err);
+          return undefined;
+        }),
+      ),
+    );
+    // Files are read concurrently (bounded by #files) to hide per-file I/O
+    // latency; directories are walked one at a time to bound memory.
+    const nodes: Promise<TreeNode | undefined>[] = [];
+    for (const [i, c] of children.entries()) {
+      const s = stats[i];
+      if (!s) continue;
+      const prev = parentNodes.get(c.name.toString("latin1"));
+      if (s.isFile()) {
+        const weight = fileWeight(s.size);
+        await this.#files.acquire(weight);
+        const node = this.#archive(c.path, c.name, s, prev, rootDev).finally(() => this.#files.release(weight));
+        node.catch(() => {});
+        nodes.push(node);
+      } else {
+        nodes.push(Promise.resolve(await this.#archive(c.path, c.name, s, prev, rootDev)));
+      }
+    }
+    return (await Promise.all(nodes)).filter((n): n is TreeNode => n !== undefined);
+  }
+
+  async #parentEntries(parent: TreeNode | undefined): Promise<Map<string, TreeNode>> {
+    const entries = new Map<string, TreeNode>();
+    if (!parent?.subtree) return entries;
+    const tree = await loadTree(this.repo, parent.subtree).catch(() => undefined);
+    for (const n of tree?.nodes ?? []) entries.set(nodeNameBytes(n).toString("latin1"), n);
+    return entries;
+  }
+
+  async #emptyTree(): Promise<string> {
+    return (await saveTree(this.#session, { nodes: [] })).id;
+  }
+}
+
+function virtualDirNode(ns: string): TreeNode {
+  return { type: "dir", mode: 0o700, uid: 0, gid: 0, mtimeNs: ns, ctimeNs: ns, size: 0, inode: "0", dev: "0", links: 1 };
+}

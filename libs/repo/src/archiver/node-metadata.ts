@@ -1,0 +1,45 @@
+import type { BigIntStats } from "node:fs";
+import type { NodeType, TreeNode } from "../tree/tree-node.js";
+
+export function nodeType(s: BigIntStats): NodeType | undefined {
+  if (s.isFile()) return "file";
+  if (s.isDirectory()) return "dir";
+  if (s.isSymbolicLink()) return "symlink";
+  if (s.isFIFO()) return "fifo";
+  if (s.isCharacterDevice()) return "chardev";
+  if (s.isBlockDevice()) return "blockdev";
+  if (s.isSocket()) return "socket";
+  return undefined;
+}
+
+/** The metadata part of a node, from lstat(…, { bigint: true }). */
+export function metadataNode(name: { name: string } | { nameB64: string }, type: NodeType, s: BigIntStats): TreeNode {
+  const node: TreeNode = {
+    ...name,
+    type,
+    mode: Number(s.mode & 0o7777n),
+    uid: Number(s.uid),
+    gid: Number(s.gid),
+    mtimeNs: s.mtimeNs.toString(),
+    ctimeNs: s.ctimeNs.toString(),
+    size: type === "file" ? Number(s.size) : 0,
+    inode: s.ino.toString(),
+    dev: s.dev.toString(),
+    links: Number(s.nlink),
+  };
+  if (type === "chardev" || type === "blockdev") node.rdev = Number(s.rdev);
+  return node;
+}
+
+/** Whether a file may be taken from the parent snapshot without reading it. */
+export function unchanged(current: TreeNode, parent: TreeNode | undefined): boolean {
+  return (
+    parent !== undefined &&
+    parent.type === "file" &&
+    parent.content !== undefined &&
+    parent.size === current.size &&
+    parent.mtimeNs === current.mtimeNs &&
+    parent.ctimeNs === current.ctimeNs &&
+    parent.inode === current.inode
+  );
+}
