@@ -1,8 +1,21 @@
 import { Command, InvalidArgumentError } from "commander";
 import { loadIdentity } from "./agent-identity.js";
+import { backupCommand } from "./commands/backup.js";
+import { checkCommand } from "./commands/check.js";
+import { diffCommand } from "./commands/diff.js";
+import { dumpCommand } from "./commands/dump.js";
+import { forgetCommand } from "./commands/forget.js";
+import { initCommand } from "./commands/init.js";
+import { keyCommand } from "./commands/key.js";
+import { lsCommand } from "./commands/ls.js";
+import { pruneCommand } from "./commands/prune.js";
+import { restoreCommand } from "./commands/restore.js";
+import { snapshotsCommand } from "./commands/snapshots.js";
+import { unlockCommand } from "./commands/unlock.js";
 import { enrollAgent } from "./enroll.js";
 import { createLogger } from "./logger.js";
 import { SessionClient } from "./session-client.js";
+import { describeFailure } from "./ui/output.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/pwdr-agent";
 
@@ -63,14 +76,32 @@ export function agentCli(): Command {
   return new Command("pwdr-agent")
     .description("PWDR agent: backs up and restores this host")
     .addCommand(enrollCommand())
-    .addCommand(runCommand());
+    .addCommand(runCommand())
+    .addCommand(initCommand())
+    .addCommand(backupCommand())
+    .addCommand(snapshotsCommand())
+    .addCommand(lsCommand())
+    .addCommand(diffCommand())
+    .addCommand(restoreCommand())
+    .addCommand(dumpCommand())
+    .addCommand(checkCommand())
+    .addCommand(forgetCommand())
+    .addCommand(pruneCommand())
+    .addCommand(unlockCommand())
+    .addCommand(keyCommand());
 }
 
+/** Runs the CLI; failures print one line (or a JSON error with --json) and set the documented exit code. */
 export async function runCli(argv: string[]): Promise<void> {
   try {
     await agentCli().parseAsync(argv);
   } catch (err) {
-    createLogger("agent").error((err as Error).message, { code: (err as { code?: string }).code });
-    process.exitCode = 1;
+    const failure = describeFailure(err);
+    if (argv.includes("--json"))
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: failure.code, message: failure.message } })}\n`,
+      );
+    process.stderr.write(`error: ${failure.message}\n`);
+    process.exitCode = failure.exitCode;
   }
 }

@@ -19,6 +19,7 @@ export const REPO_ERRORS = {
   source_failed: { exit: 20, retryable: true },
   last_key: { exit: 13, retryable: false },
   check_failed: { exit: 21, retryable: false },
+  path_not_found: { exit: 22, retryable: false },
 } as const;
 
 export type RepoErrorCode = keyof typeof REPO_ERRORS;

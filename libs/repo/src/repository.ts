@@ -33,7 +33,7 @@ export interface InitOptions {
  * and file access. Writing happens in a WriteSession (`startWrite`).
  */
 export class Repository {
-  readonly index = new MasterIndex();
+  #index = new MasterIndex();
   #encoder: BlobEncoder | undefined;
   #loadedIndexes = new Set<string>();
 
@@ -42,6 +42,8 @@ export class Repository {
     readonly key: MasterKey,
     readonly config: ConfigFile,
     readonly params: RepoParams,
+    /** The key file the password opened (the one `key passwd` replaces). */
+    readonly keyName: string,
   ) {}
 
   get id(): string {
@@ -54,19 +56,19 @@ export class Repository {
     const key = generateMasterKey();
     const params = { ...defaultParams(), ...options.params };
     const config = sealConfig(key.encKey, params, options.now ?? new Date());
-    await addKey(backend, key, password, options.kdf);
+    const keyName = await addKey(backend, key, password, options.kdf);
     // config last: a crash before this point leaves no repository, not half of one.
     await backend.save(
       { type: "config", name: "config" },
       Buffer.from(`${JSON.stringify(config, null, 2)}\n`),
     );
-    return new Repository(backend, key, config, params);
+    return new Repository(backend, key, config, params, keyName);
   }
 
   static async open(backend: Backend, password: string): Promise<Repository> {
     const config = await readConfig(backend);
-    const { master } = await unlockMasterKey(backend, password);
-    return new Repository(backend, master, config, openParams(master.encKey, config));
+    const { master, keyName } = await unlockMasterKey(backend, password);
+    return new Repository(backend, master, config, openParams(master.encKey, config), keyName);
   }
 
   chunker(): FastCdc {
@@ -75,6 +77,22 @@ export class Repository {
 
   blobId(plaintext: Uint8Array): string {
     return blobId(this.key.idKey, plaintext).toString("hex");
+  }
+
+  /** The blobs of every index loaded so far. */
+  get index(): MasterIndex {
+    return this.#index;
+  }
+
+  /**
+   * Forgets what was loaded and reads the indexes again: a long-lived
+   * process must do this before a backup, since a prune may have deleted
+   * packs the old in-memory index still lists.
+   */
+  async reloadIndex(): Promise<void> {
+    this.#index = new MasterIndex();
+    this.#loadedIndexes = new Set();
+    await this.loadIndex();
   }
 
   /** Loads every index file not loaded yet; indexes superseded by a newer one are skipped. */

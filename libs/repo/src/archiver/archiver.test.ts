@@ -54,7 +54,10 @@ describe("archiver", () => {
     await writeFile(join(src, "scans", "a.csv"), "mac,rssi\nchanged\n");
     await utimes(join(src, "scans", "a.csv"), new Date(), new Date(Date.now() + 5000));
     const progress: number[] = [];
-    const second = await Backup.start(repo, { parent: parent as NonNullable<typeof parent>, onProgress: (p) => progress.push(p.filesUnchanged) });
+    const second = await Backup.start(repo, {
+      parent: parent as NonNullable<typeof parent>,
+      onProgress: (p) => progress.push(p.filesUnchanged),
+    });
     await second.addPath(src);
     const two = await second.finish();
     expect(two.snapshot.parent).toBe(one.id);

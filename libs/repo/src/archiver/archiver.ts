@@ -3,16 +3,18 @@ import { lstat, readdir, readlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { RepoError } from "../errors.js";
+import { acquireLock } from "../lock/acquire-lock.js";
+import type { LockHandle } from "../lock/lock-handle.js";
 import type { Repository } from "../repository.js";
-import { type SnapshotEntry, type Snapshot, saveSnapshot } from "../snapshot/snapshot.js";
+import { type Snapshot, type SnapshotEntry, saveSnapshot } from "../snapshot/snapshot.js";
 import { joinPath, loadTree, saveTree, splitPath } from "../tree/tree-io.js";
 import { encodeName, encodeTarget, nodeNameBytes, type Tree, type TreeNode } from "../tree/tree-node.js";
 import type { WriteSession } from "../write-session.js";
 import { ContentSaver } from "./content-saver.js";
+import { Budget } from "./limiter.js";
 import { metadataNode, nodeType, unchanged } from "./node-metadata.js";
 import { PathFilter } from "./path-filter.js";
 import { type BackupProgress, type ProgressListener, throttle } from "./progress.js";
-import { Budget } from "./limiter.js";
 import { TreeAssembler } from "./tree-assembler.js";
 
 export const PROGRAM = "pwdr 0.1.0";
@@ -38,6 +40,8 @@ export interface BackupOptions {
   meta?: Record<string, unknown>;
   onProgress?: ProgressListener;
   now?: () => Date;
+  /** How long to wait for an exclusive lock (a prune) to go away; 0 fails at once with repo_locked. */
+  lockWaitMs?: number;
 }
 
 /** Something that could not be backed up; the snapshot is written without it. */
@@ -66,7 +70,14 @@ export class Backup {
   readonly #paths: string[] = [];
   readonly #warnings: BackupWarning[] = [];
   readonly #progress: ReturnType<typeof throttle>;
-  readonly #state: BackupProgress = { phase: "backup", files: 0, dirs: 0, bytesRead: 0, bytesAdded: 0, filesUnchanged: 0 };
+  readonly #state: BackupProgress = {
+    phase: "backup",
+    files: 0,
+    dirs: 0,
+    bytesRead: 0,
+    bytesAdded: 0,
+    filesUnchanged: 0,
+  };
   readonly #started: number;
   #unchangedBytes = 0;
   readonly #files = new Budget(FILES_IN_FLIGHT);
@@ -76,6 +87,7 @@ export class Backup {
   private constructor(
     private readonly repo: Repository,
     private readonly options: BackupOptions,
+    private readonly lock: LockHandle,
   ) {
     this.#session = repo.startWrite();
     this.#saver = new ContentSaver(this.#session, repo.chunker(), (read) => {
@@ -89,12 +101,31 @@ export class Backup {
     this.#started = performance.now();
   }
 
-  /** Loads the index and adopts packs a crashed writer left behind, so their blobs are reused. */
+  /**
+   * Takes a shared lock (prune must not delete what this backup will
+   * reference), reads the current indexes afresh and adopts packs a crashed
+   * writer left behind, so their blobs are reused.
+   */
   static async start(repo: Repository, options: BackupOptions = {}): Promise<Backup> {
-    await repo.loadIndex();
-    const backup = new Backup(repo, options);
-    await backup.#session.adoptUnindexedPacks();
-    return backup;
+    const lock = await acquireLock(repo, {
+      exclusive: false,
+      operation: "backup",
+      waitMs: options.lockWaitMs ?? 0,
+    });
+    try {
+      await repo.reloadIndex();
+      const backup = new Backup(repo, options, lock);
+      await backup.#session.adoptUnindexedPacks();
+      return backup;
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /** Gives up: releases the lock and writes no snapshot; stored packs are reused or pruned later. */
+  async abort(): Promise<void> {
+    await this.lock.release();
   }
 
   get warnings(): readonly BackupWarning[] {
@@ -107,13 +138,15 @@ export class Backup {
     const components = splitPath(abs);
     const last = components.at(-1);
     const stats = await lstat(abs, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
-      throw new RepoError("invalid_argument", `cannot back up ${abs}: ${err.code === "ENOENT" ? "it does not exist" : err.message}`, { cause: err });
+      throw new RepoError(
+        "invalid_argument",
+        `cannot back up ${abs}: ${err.code === "ENOENT" ? "it does not exist" : err.message}`,
+        { cause: err },
+      );
     });
     const parentDir = await this.#parentDirMeta(components);
     const parentNode = await this.#parentNodeAt(components);
-    const node = last
-      ? await this.#archive(Buffer.from(abs), last, stats, parentNode, stats.dev)
-      : undefined;
+    const node = last ? await this.#archive(Buffer.from(abs), last, stats, parentNode, stats.dev) : undefined;
     this.#paths.push(abs);
     if (!last) {
       // "/" itself: its entries become the root's entries.
@@ -125,7 +158,11 @@ export class Backup {
   }
 
   /** Stores a byte stream (e.g. pg_dump's stdout) as a file at `virtualPath` inside the snapshot. */
-  async addStream(virtualPath: string, source: AsyncIterable<Uint8Array>, options: StreamNodeOptions = {}): Promise<TreeNode> {
+  async addStream(
+    virtualPath: string,
+    source: AsyncIterable<Uint8Array>,
+    options: StreamNodeOptions = {},
+  ): Promise<TreeNode> {
     const components = splitPath(virtualPath);
     const last = components.at(-1);
     if (!last) throw new RepoError("invalid_argument", `"${virtualPath}" is not a file path`);
@@ -153,8 +190,16 @@ export class Backup {
     return node;
   }
 
-  /** Flushes packs and the index, then writes the snapshot. */
+  /** Flushes packs and the index, then writes the snapshot; the lock is released either way. */
   async finish(): Promise<BackupResult> {
+    try {
+      return await this.#finish();
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  async #finish(): Promise<BackupResult> {
     this.#progress.flush({ ...this.#state, phase: "flush" });
     const tree = await this.#root.save(this.#session);
     await this.#session.flush();
@@ -176,6 +221,9 @@ export class Backup {
     if (this.options.parent) snapshot.parent = this.options.parent.id;
     if (this.options.source) snapshot.source = this.options.source;
     if (this.options.meta) snapshot.meta = this.options.meta;
+    // A lock lost meanwhile (removed as stale by someone) means prune may
+    // have run: writing the snapshot now could reference deleted data.
+    await this.lock.refresh();
     const id = await saveSnapshot(this.repo, snapshot);
     this.#progress.flush({ ...this.#state, phase: "done", bytesAdded: this.#session.stats.bytesAdded });
     return { id, snapshot, warnings: this.#warnings };
@@ -211,7 +259,13 @@ export class Backup {
     this.#warnings.push({ path: path.toString("utf8"), message: (err as Error).message });
   }
 
-  async #archive(path: Buffer, name: Buffer, s: BigIntStats, parent: TreeNode | undefined, rootDev: bigint): Promise<TreeNode | undefined> {
+  async #archive(
+    path: Buffer,
+    name: Buffer,
+    s: BigIntStats,
+    parent: TreeNode | undefined,
+    rootDev: bigint,
+  ): Promise<TreeNode | undefined> {
     const type = nodeType(s);
     if (!type) return undefined;
     const node = metadataNode(encodeName(name), type, s);
@@ -220,14 +274,19 @@ export class Backup {
     if (type === "symlink") return { ...node, ...encodeTarget(await readlink(path, { encoding: "buffer" })) };
     if (type === "dir") {
       this.#state.dirs++;
-      if (this.options.oneFileSystem && s.dev !== rootDev) return { ...node, subtree: await this.#emptyTree() };
+      if (this.options.oneFileSystem && s.dev !== rootDev)
+        return { ...node, subtree: await this.#emptyTree() };
       const nodes = await this.#archiveDir(path, parent?.type === "dir" ? parent : undefined, rootDev);
       return { ...node, subtree: (await saveTree(this.#session, { nodes })).id };
     }
     return node;
   }
 
-  async #archiveFile(path: Buffer, node: TreeNode, parent: TreeNode | undefined): Promise<TreeNode | undefined> {
+  async #archiveFile(
+    path: Buffer,
+    node: TreeNode,
+    parent: TreeNode | undefined,
+  ): Promise<TreeNode | undefined> {
     const pathText = path.toString("utf8");
     if (!this.#filter.includesFile(pathText)) return undefined;
     this.#state.files++;
@@ -278,7 +337,9 @@ export class Backup {
       if (s.isFile()) {
         const weight = fileWeight(s.size);
         await this.#files.acquire(weight);
-        const node = this.#archive(c.path, c.name, s, prev, rootDev).finally(() => this.#files.release(weight));
+        const node = this.#archive(c.path, c.name, s, prev, rootDev).finally(() =>
+          this.#files.release(weight),
+        );
         node.catch(() => {});
         nodes.push(node);
       } else {
@@ -302,5 +363,16 @@ export class Backup {
 }
 
 function virtualDirNode(ns: string): TreeNode {
-  return { type: "dir", mode: 0o700, uid: 0, gid: 0, mtimeNs: ns, ctimeNs: ns, size: 0, inode: "0", dev: "0", links: 1 };
+  return {
+    type: "dir",
+    mode: 0o700,
+    uid: 0,
+    gid: 0,
+    mtimeNs: ns,
+    ctimeNs: ns,
+    size: 0,
+    inode: "0",
+    dev: "0",
+    links: 1,
+  };
 }

@@ -13,7 +13,11 @@ export function nodeType(s: BigIntStats): NodeType | undefined {
 }
 
 /** The metadata part of a node, from lstat(…, { bigint: true }). */
-export function metadataNode(name: { name: string } | { nameB64: string }, type: NodeType, s: BigIntStats): TreeNode {
+export function metadataNode(
+  name: { name: string } | { nameB64: string },
+  type: NodeType,
+  s: BigIntStats,
+): TreeNode {
   const node: TreeNode = {
     ...name,
     type,

@@ -13,7 +13,10 @@ export interface BackupProgress {
 export type ProgressListener = (p: BackupProgress) => void;
 
 /** Limits how often a listener is called; the last state is always delivered by `flush`. */
-export function throttle(listener: ProgressListener | undefined, intervalMs = 250): {
+export function throttle(
+  listener: ProgressListener | undefined,
+  intervalMs = 250,
+): {
   emit(p: BackupProgress): void;
   flush(p: BackupProgress): void;
 } {

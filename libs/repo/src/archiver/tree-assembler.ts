@@ -1,5 +1,5 @@
-import { encodeName, type TreeNode } from "../tree/tree-node.js";
 import { saveTree } from "../tree/tree-io.js";
+import { encodeName, type TreeNode } from "../tree/tree-node.js";
 import type { WriteSession } from "../write-session.js";
 
 /**
@@ -39,7 +39,11 @@ export class TreeAssembler {
     for (const [key, child] of this.#children) {
       if (nodes.has(key) || !child.node) continue;
       const { name: _name, nameB64: _nameB64, ...meta } = child.node;
-      nodes.set(key, { ...meta, ...encodeName(Buffer.from(key, "latin1")), subtree: await child.save(session) });
+      nodes.set(key, {
+        ...meta,
+        ...encodeName(Buffer.from(key, "latin1")),
+        subtree: await child.save(session),
+      });
     }
     return (await saveTree(session, { nodes: [...nodes.values()] })).id;
   }

@@ -166,16 +166,25 @@ export class LocalBackend implements Backend {
     }
   }
 
-  /** Removes temporary files that a crashed writer left behind. */
-  async removeTemporaryFiles(): Promise<number> {
+  /**
+   * Removes temporary files a crashed writer left behind. Only files older
+   * than `minAgeMs` go, so a save in progress is never cut off; lock files
+   * are not touched (a lock being written is a live lock).
+   */
+  async removeTemporaryFiles(minAgeMs = 60 * 60 * 1000): Promise<number> {
     let removed = 0;
-    const dirs = [...DIRS.filter((d) => d !== "data").map((d) => join(this.root, d))];
-    for (const d of await this.#entries(join(this.root, "data")))
+    const dirs = ["keys", "index", "snapshots"].map((d) => join(this.root, d));
+    for (const d of await this.#entries(join(this.root, "data"))) {
       if (d.isDirectory()) dirs.push(join(this.root, "data", d.name));
+    }
+    const cutoff = Date.now() - minAgeMs;
     for (const dir of dirs) {
       for (const entry of await this.#entries(dir)) {
-        if (entry.name.startsWith(".tmp-")) {
-          await rm(join(dir, entry.name), { force: true });
+        if (!entry.name.startsWith(".tmp-")) continue;
+        const file = join(dir, entry.name);
+        const s = await stat(file).catch(() => undefined);
+        if (s && s.mtimeMs <= cutoff) {
+          await rm(file, { force: true });
           removed++;
         }
       }

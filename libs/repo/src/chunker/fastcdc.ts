@@ -61,7 +61,7 @@ export class FastCdc {
     let n = end - start;
     if (n <= this.#min) return n;
     if (n > this.#max) n = this.#max;
-    const normal = n < this.#avg ? n : this.#avg;
+    const normal = Math.min(n, this.#avg);
     const gear = this.#gear;
     let h = 0;
     let i = this.#min;

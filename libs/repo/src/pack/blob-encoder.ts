@@ -80,7 +80,9 @@ export class BlobEncoder {
   }
 
   #fail(err: unknown): void {
-    this.#failure ??= new RepoError("backend_unavailable", `blob encoder failed: ${(err as Error).message}`, { cause: err });
+    this.#failure ??= new RepoError("backend_unavailable", `blob encoder failed: ${(err as Error).message}`, {
+      cause: err,
+    });
     for (const waiters of this.#waiters) {
       for (const w of waiters.values()) w.reject(this.#failure);
       waiters.clear();

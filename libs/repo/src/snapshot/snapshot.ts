@@ -78,11 +78,16 @@ export async function listSnapshots(
 }
 
 /** Resolves "latest", a full id or a unique prefix of at least 4 hex characters. */
-export async function findSnapshot(repo: Repository, ref: string, filter: SnapshotFilter = {}): Promise<SnapshotEntry> {
+export async function findSnapshot(
+  repo: Repository,
+  ref: string,
+  filter: SnapshotFilter = {},
+): Promise<SnapshotEntry> {
   if (ref === "latest") {
     const all = await listSnapshots(repo, filter);
     const last = all.at(-1);
-    if (!last) throw new RepoError("snapshot_not_found", "the repository has no snapshot matching the filter");
+    if (!last)
+      throw new RepoError("snapshot_not_found", "the repository has no snapshot matching the filter");
     return last;
   }
   if (!/^[0-9a-f]{4,64}$/.test(ref)) {
@@ -91,6 +96,7 @@ export async function findSnapshot(repo: Repository, ref: string, filter: Snapsh
   const matches: string[] = [];
   for await (const f of repo.backend.list("snapshots")) if (f.name.startsWith(ref)) matches.push(f.name);
   if (matches.length === 0) throw new RepoError("snapshot_not_found", `no snapshot ${ref}`);
-  if (matches.length > 1) throw new RepoError("invalid_argument", `snapshot id prefix ${ref} is ambiguous; give more characters`);
+  if (matches.length > 1)
+    throw new RepoError("invalid_argument", `snapshot id prefix ${ref} is ambiguous; give more characters`);
   return loadSnapshot(repo, matches[0] as string);
 }

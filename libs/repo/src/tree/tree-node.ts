@@ -53,16 +53,27 @@ export function encodeTarget(bytes: Buffer): { target: string } | { targetB64: s
 
 /** The raw bytes of a node's name; refuses names that could escape a directory (§10). */
 export function nodeNameBytes(node: TreeNode): Buffer {
-  const bytes = node.nameB64 !== undefined ? Buffer.from(node.nameB64, "base64") : Buffer.from(node.name ?? "", "utf8");
+  const bytes =
+    node.nameB64 !== undefined ? Buffer.from(node.nameB64, "base64") : Buffer.from(node.name ?? "", "utf8");
   const shown = JSON.stringify(node.name ?? node.nameB64 ?? "");
-  if (bytes.length === 0 || bytes.includes(0x2f) || bytes.includes(0) || (bytes.length <= 2 && /^\.\.?$/.test(bytes.toString("latin1")))) {
-    throw new RepoError("unsafe_path", `refusing tree entry ${shown}: a name must not be empty, ".", ".." or contain "/" or NUL`);
+  if (
+    bytes.length === 0 ||
+    bytes.includes(0x2f) ||
+    bytes.includes(0) ||
+    (bytes.length <= 2 && /^\.\.?$/.test(bytes.toString("latin1")))
+  ) {
+    throw new RepoError(
+      "unsafe_path",
+      `refusing tree entry ${shown}: a name must not be empty, ".", ".." or contain "/" or NUL`,
+    );
   }
   return bytes;
 }
 
 export function nodeTargetBytes(node: TreeNode): Buffer {
-  return node.targetB64 !== undefined ? Buffer.from(node.targetB64, "base64") : Buffer.from(node.target ?? "", "utf8");
+  return node.targetB64 !== undefined
+    ? Buffer.from(node.targetB64, "base64")
+    : Buffer.from(node.target ?? "", "utf8");
 }
 
 export function nodeDisplayName(node: TreeNode): string {

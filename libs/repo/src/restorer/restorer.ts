@@ -1,0 +1,605 @@
+import { randomBytes } from "node:crypto";
+import { type BigIntStats, constants } from "node:fs";
+import {
+  chmod,
+  type FileHandle,
+  lchown,
+  link,
+  lutimes,
+  mkdir,
+  open,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  symlink,
+  unlink,
+} from "node:fs/promises";
+import { resolve } from "node:path";
+import { displayPath, loadCheckedTree } from "../browse/snapshot-path.js";
+import { RepoError } from "../errors.js";
+import type { Snapshot } from "../snapshot/snapshot.js";
+import { joinPath, walkTree } from "../tree/tree-io.js";
+import { nodeNameBytes, nodeTargetBytes, type TreeNode } from "../tree/tree-node.js";
+import { type ReadRepository, readContent, type ZeroBlobs } from "./content-reader.js";
+import { hasContent } from "./file-compare.js";
+import {
+  isMetadataRefusal,
+  lstatMaybe,
+  makeSpecial,
+  mtimeSeconds,
+  sameMetadata,
+  sameMtime,
+  TEMP_PREFIX,
+  targetError,
+  tempPath,
+} from "./restore-fs.js";
+import type {
+  OverwriteMode,
+  RestoreAction,
+  RestoreItem,
+  RestoreOptions,
+  RestoreProgress,
+  RestoreResult,
+} from "./restore-types.js";
+import { type RestoreRoot, selectRoots } from "./selection.js";
+
+export type {
+  OverwriteMode,
+  RestoreAction,
+  RestoreIssue,
+  RestoreItem,
+  RestoreOptions,
+  RestoreProgress,
+  RestoreResult,
+} from "./restore-types.js";
+
+/**
+ * Restores a snapshot, or paths inside it, into `options.target` (§10).
+ *
+ * Content is streamed blob by blob and every blob is verified; all-zero
+ * blobs are skipped so holes are recreated. Each file, symlink or special
+ * file is created under a temporary name in its directory and renamed into
+ * place when complete, so an interrupted or failed restore never leaves a
+ * partial file under the real name (temporary files start with
+ * ".pwdr-restore-"). Directories get their metadata after their children.
+ *
+ * Safety: names are checked (`unsafe_path` for empty, ".", "..", "/" or NUL,
+ * and for a tree listing a name twice), parents are created one by one and a
+ * symlink met where a directory is needed is refused with `unsafe_path`, files
+ * are opened with O_NOFOLLOW and O_EXCL, and anything already at a path is
+ * replaced by rename, never written through. This guards against malicious
+ * snapshots and a hostile existing target, not against another process
+ * changing the target while the restore runs.
+ *
+ * Fatal errors (a damaged or missing blob, an unsafe path, a full disk, a
+ * file that cannot be written) stop the restore with an exception; refused
+ * metadata and device files that need root are listed in `errors`.
+ */
+export function restoreSnapshot(
+  repo: ReadRepository,
+  snapshot: Pick<Snapshot, "tree" | "paths">,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
+  return new Restorer(repo, options).run(snapshot);
+}
+
+type DirState = "new" | "replaced" | "existing";
+
+const PROGRESS_INTERVAL_MS = 250;
+
+class Restorer {
+  readonly #overwrite: OverwriteMode;
+  readonly #dry: boolean;
+  readonly #isRoot = process.getuid?.() === 0;
+  readonly #owner: boolean;
+  readonly #zeros: ZeroBlobs = new Map();
+  /** Hardlinked files restored so far: "dev:inode" in the snapshot → path on disk. */
+  readonly #links = new Map<string, Buffer>();
+  readonly #result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: 0, unchanged: 0, errors: [] };
+  readonly #progress: RestoreProgress = {
+    phase: "restore",
+    files: 0,
+    dirs: 0,
+    bytes: 0,
+    skipped: 0,
+    totalFiles: 0,
+    totalBytes: 0,
+  };
+  #lastProgress = 0;
+  #root: Buffer = Buffer.alloc(0);
+  #staging = "";
+
+  constructor(
+    private readonly repo: ReadRepository,
+    private readonly options: RestoreOptions,
+  ) {
+    const overwrite = options.overwrite ?? "always";
+    if (!["always", "if-changed", "never"].includes(overwrite)) {
+      throw new RepoError(
+        "invalid_argument",
+        `overwrite must be "always", "if-changed" or "never", not "${overwrite}"`,
+      );
+    }
+    this.#overwrite = overwrite;
+    this.#dry = options.dryRun ?? false;
+    this.#owner = options.sameOwner ?? this.#isRoot;
+  }
+
+  async run(snapshot: Pick<Snapshot, "tree" | "paths">): Promise<RestoreResult> {
+    if (!this.options.target) throw new RepoError("invalid_argument", "a restore needs a target directory");
+    await this.repo.loadIndex();
+    const roots = await selectRoots(
+      this.repo,
+      snapshot,
+      this.options.include,
+      this.options.stripPrefix ?? false,
+    );
+    await this.#prepareTarget();
+    if (this.options.onProgress) await this.#countTotals(roots);
+
+    // Directories above included paths, shared between includes; finished last, deepest first.
+    const ancestors = new Map<string, { path: Buffer; node: TreeNode; state: DirState | undefined }>();
+    for (const root of roots) {
+      let dir: Buffer = this.#root;
+      let blocked = false;
+      for (const [i, node] of root.ancestors.entries()) {
+        dir = joinPath(dir, root.diskParent[i] as Buffer);
+        const key = dir.toString("latin1");
+        let entry = ancestors.get(key);
+        if (!entry) {
+          const components = root.components.slice(0, i + 1);
+          entry = { path: dir, node, state: await this.#enterDir(dir, node, components) };
+          ancestors.set(key, entry);
+        }
+        if (!entry.state) {
+          blocked = true;
+          break;
+        }
+      }
+      if (blocked) continue;
+      if (root.childrenOnly) await this.#restoreChildren(root.node.subtree, dir, root.components);
+      else await this.#restoreNode(dir, root.node, root.components);
+    }
+    for (const { path, node, state } of [...ancestors.values()].reverse()) {
+      if (state) await this.#finishDir(path, node, state);
+    }
+    this.#emitProgress(true);
+    return this.#result;
+  }
+
+  async #prepareTarget(): Promise<void> {
+    const abs = resolve(this.options.target);
+    if (!this.#dry) {
+      await mkdir(abs, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+        throw new RepoError("invalid_argument", `cannot create the restore target ${abs}: ${err.message}`, {
+          cause: err,
+        });
+      });
+    }
+    let root: Buffer;
+    try {
+      root = await realpath(abs, { encoding: "buffer" });
+    } catch (err) {
+      if (!(this.#dry && (err as NodeJS.ErrnoException).code === "ENOENT")) throw err;
+      root = Buffer.from(abs);
+    }
+    const s = await lstatMaybe(root);
+    if (s && !s.isDirectory())
+      throw new RepoError("invalid_argument", `the restore target ${abs} is not a directory`);
+    this.#root = root;
+    this.#staging = abs;
+  }
+
+  async #countTotals(roots: readonly RestoreRoot[]): Promise<void> {
+    const count = (node: TreeNode) => {
+      if (node.type === "dir") return;
+      this.#progress.totalFiles++;
+      if (node.type === "file") this.#progress.totalBytes += node.size;
+    };
+    for (const root of roots) {
+      if (!root.childrenOnly) count(root.node);
+      if (root.node.type === "dir" && root.node.subtree) {
+        for await (const { node } of walkTree(this.repo, root.node.subtree)) count(node);
+      }
+    }
+  }
+
+  async #restoreChildren(
+    treeId: string | undefined,
+    dir: Buffer,
+    components: readonly Buffer[],
+  ): Promise<void> {
+    if (!treeId) return;
+    const tree = await loadCheckedTree(this.repo, treeId);
+    for (const node of tree.nodes) await this.#restoreNode(dir, node, [...components, nodeNameBytes(node)]);
+  }
+
+  async #restoreNode(dir: Buffer, node: TreeNode, components: Buffer[]): Promise<void> {
+    const path = joinPath(dir, nodeNameBytes(node));
+    this.#progress.currentPath = displayPath(components);
+    try {
+      switch (node.type) {
+        case "dir":
+          return await this.#restoreDir(path, node, components);
+        case "file":
+          return await this.#restoreFile(dir, path, node, components);
+        case "symlink":
+          return await this.#restoreSymlink(dir, path, node, components);
+        case "fifo":
+        case "chardev":
+        case "blockdev":
+          return await this.#restoreSpecial(path, node, components);
+        case "socket":
+          return this.#skip(path, node, components, "sockets are not restored");
+        default:
+          throw new RepoError(
+            "data_corrupt",
+            `${displayPath(components)} has an unknown type ${JSON.stringify((node as TreeNode).type)}`,
+          );
+      }
+    } catch (err) {
+      throw targetError(err, `restoring ${displayPath(components)}`);
+    }
+  }
+
+  // ---- directories ----
+
+  /** Makes `path` a directory we may write into; undefined when an entry is in the way and must stay. */
+  async #enterDir(path: Buffer, node: TreeNode, components: Buffer[]): Promise<DirState | undefined> {
+    const existing = await lstatMaybe(path);
+    let state: DirState = "new";
+    if (existing?.isSymbolicLink()) {
+      throw new RepoError(
+        "unsafe_path",
+        `${path.toString("utf8")} is a symbolic link in the target; refusing to restore ${displayPath(components)} through it`,
+      );
+    }
+    if (existing?.isDirectory()) {
+      state = "existing";
+    } else if (existing) {
+      if (this.#overwrite === "never") {
+        this.#skip(path, node, components, "a non-directory of that name exists");
+        return undefined;
+      }
+      state = "replaced";
+      if (!this.#dry) await unlink(path);
+    }
+    if (state !== "existing" && !this.#dry) await mkdir(path, { mode: 0o700 });
+    if (state === "existing") {
+      if (this.#overwrite === "never") this.#skip(path, node, components, "exists");
+      else if (existing && sameMetadata(existing, node, this.#owner)) this.#unchanged(path, node, components);
+      else this.#done(path, node, components, "update-metadata");
+    } else {
+      this.#done(path, node, components, state === "new" ? "create" : "replace");
+    }
+    return state;
+  }
+
+  async #restoreDir(path: Buffer, node: TreeNode, components: Buffer[]): Promise<void> {
+    const state = await this.#enterDir(path, node, components);
+    if (!state) return;
+    await this.#restoreChildren(node.subtree, path, components);
+    await this.#finishDir(path, node, state);
+  }
+
+  /** Sets a directory's owner, mode and mtime once its children are in place. */
+  async #finishDir(path: Buffer, node: TreeNode, state: DirState): Promise<void> {
+    if (this.#dry || (state === "existing" && this.#overwrite === "never")) return;
+    const fh = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    try {
+      await this.#applyMetadata(fh, node, path);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  // ---- files ----
+
+  async #restoreFile(dir: Buffer, path: Buffer, node: TreeNode, components: Buffer[]): Promise<void> {
+    const existing = await lstatMaybe(path);
+    const key = hardlinkKey(node);
+    const first = key ? this.#links.get(key) : undefined;
+    if (existing && this.#overwrite === "never") return this.#skip(path, node, components, "exists");
+    if (existing?.isFile() && this.#overwrite === "if-changed") {
+      const verdict = await this.#compareFile(path, existing, node, first);
+      if (verdict === "same") {
+        if (key && !first) this.#links.set(key, path);
+        return this.#unchanged(path, node, components);
+      }
+      if (verdict === "metadata" && existing.nlink === 1n && (await this.#fixFileMetadata(path, node))) {
+        if (key && !first) this.#links.set(key, path);
+        return this.#done(path, node, components, "update-metadata");
+      }
+    }
+    let linked = false;
+    if (!this.#dry) {
+      linked = first !== undefined && (await this.#placeHardlink(dir, first, path, existing));
+      if (!linked) await this.#writeFile(dir, path, node, existing);
+    } else {
+      linked = first !== undefined;
+    }
+    if (key && !linked) this.#links.set(key, path);
+    if (!linked) this.#result.bytes += node.size;
+    // Written content counts its progress as it goes; links and dry runs have none to count.
+    if (linked || this.#dry) this.#progress.bytes += node.size;
+    this.#done(path, node, components, existing ? "replace" : "create");
+  }
+
+  async #compareFile(
+    path: Buffer,
+    existing: BigIntStats,
+    node: TreeNode,
+    first: Buffer | undefined,
+  ): Promise<"same" | "metadata" | "different"> {
+    if (first) {
+      const f = await lstatMaybe(first);
+      if (f && f.ino === existing.ino && f.dev === existing.dev) return "same";
+      return "different";
+    }
+    if (Number(existing.size) !== node.size) return "different";
+    // Like restic: a file with the snapshot's size and mtime is taken as up to date; otherwise it is read.
+    if (!sameMtime(existing.mtimeNs, node) && !(await hasContent(this.repo, path, node, this.#zeros))) {
+      return "different";
+    }
+    return sameMetadata(existing, node, this.#owner) ? "same" : "metadata";
+  }
+
+  /** Fixes owner, mode and mtime of a file whose content is right; false when it cannot be opened. */
+  async #fixFileMetadata(path: Buffer, node: TreeNode): Promise<boolean> {
+    if (this.#dry) return true;
+    let fh: FileHandle;
+    try {
+      fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch {
+      return false;
+    }
+    try {
+      await this.#applyMetadata(fh, node, path);
+    } finally {
+      await fh.close();
+    }
+    return true;
+  }
+
+  async #writeFile(
+    dir: Buffer,
+    path: Buffer,
+    node: TreeNode,
+    existing: BigIntStats | undefined,
+  ): Promise<void> {
+    const temp = tempPath(dir);
+    const fh = await open(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
+    let closed = false;
+    let placed = false;
+    try {
+      for await (const piece of readContent(this.repo, node, this.#zeros)) {
+        // An all-zero blob is not written: the file is extended past it below, leaving a hole.
+        if (piece.data) await writeAll(fh, piece.data, piece.offset);
+        this.#progress.bytes += piece.length;
+        this.#emitProgress();
+      }
+      await fh.truncate(node.size);
+      await this.#applyMetadata(fh, node, path);
+      closed = true;
+      await fh.close();
+      if (existing?.isDirectory()) await rm(path, { recursive: true, force: true });
+      await rename(temp, path);
+      placed = true;
+    } finally {
+      if (!closed) await fh.close().catch(() => {});
+      if (!placed) await unlink(temp).catch(() => {});
+    }
+  }
+
+  /** Links `path` to a file restored earlier; false when the file system cannot (the caller copies). */
+  async #placeHardlink(
+    dir: Buffer,
+    first: Buffer,
+    path: Buffer,
+    existing: BigIntStats | undefined,
+  ): Promise<boolean> {
+    const temp = tempPath(dir);
+    try {
+      await link(first, temp);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EXDEV" || code === "EPERM" || code === "EMLINK" || code === "ENOTSUP") return false;
+      throw err;
+    }
+    try {
+      if (existing?.isDirectory()) await rm(path, { recursive: true, force: true });
+      await rename(temp, path);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
+    return true;
+  }
+
+  // ---- symlinks ----
+
+  async #restoreSymlink(dir: Buffer, path: Buffer, node: TreeNode, components: Buffer[]): Promise<void> {
+    const target = nodeTargetBytes(node);
+    if (target.length === 0 || target.includes(0)) {
+      throw new RepoError(
+        "data_corrupt",
+        `symlink ${displayPath(components)} has an empty target or one with NUL`,
+      );
+    }
+    const existing = await lstatMaybe(path);
+    if (existing && this.#overwrite === "never") return this.#skip(path, node, components, "exists");
+    if (
+      existing?.isSymbolicLink() &&
+      this.#overwrite === "if-changed" &&
+      (await readlink(path, { encoding: "buffer" })).equals(target)
+    ) {
+      if (sameMetadata(existing, node, this.#owner, false)) return this.#unchanged(path, node, components);
+      if (!this.#dry) await this.#applyLinkMetadata(path, node);
+      return this.#done(path, node, components, "update-metadata");
+    }
+    if (!this.#dry) {
+      const temp = tempPath(dir);
+      await symlink(target, temp);
+      try {
+        await this.#applyLinkMetadata(temp, node, path);
+        if (existing?.isDirectory()) await rm(path, { recursive: true, force: true });
+        await rename(temp, path);
+      } catch (err) {
+        await unlink(temp).catch(() => {});
+        throw err;
+      }
+    }
+    this.#done(path, node, components, existing ? "replace" : "create");
+  }
+
+  async #applyLinkMetadata(path: Buffer, node: TreeNode, shownPath = path): Promise<void> {
+    if (this.#owner) await this.#soft(shownPath, "owner", () => lchown(path, node.uid, node.gid));
+    const t = mtimeSeconds(node);
+    await this.#soft(shownPath, "mtime", () => lutimes(path, t, t));
+  }
+
+  // ---- FIFOs and devices ----
+
+  async #restoreSpecial(path: Buffer, node: TreeNode, components: Buffer[]): Promise<void> {
+    if (node.type !== "fifo" && !this.#isRoot) {
+      this.#issue(path, "device files can only be created by root; not restored");
+      return this.#skip(path, node, components, "needs root");
+    }
+    const existing = await lstatMaybe(path);
+    if (existing && this.#overwrite === "never") return this.#skip(path, node, components, "exists");
+    if (existing && this.#overwrite === "if-changed" && sameSpecial(existing, node)) {
+      if (sameMetadata(existing, node, this.#owner)) return this.#unchanged(path, node, components);
+      if (!this.#dry) await this.#applySpecialMetadata(path, node);
+      return this.#done(path, node, components, "update-metadata");
+    }
+    if (!this.#dry) {
+      // mkfifo/mknod take text paths: create under a plain name in the target, then rename into place.
+      const staging = `${this.#staging}/${TEMP_PREFIX}${randomBytes(8).toString("hex")}`;
+      try {
+        await makeSpecial(staging, node);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException & { stderr?: string };
+        this.#issue(path, `cannot create ${node.type}: ${(e.stderr || e.message).trim()}`);
+        return this.#skip(path, node, components, "cannot be created");
+      }
+      const temp = Buffer.from(staging);
+      try {
+        await this.#applySpecialMetadata(temp, node, path);
+        if (existing?.isDirectory()) await rm(path, { recursive: true, force: true });
+        await rename(temp, path);
+      } catch (err) {
+        await unlink(temp).catch(() => {});
+        throw err;
+      }
+    }
+    this.#done(path, node, components, existing ? "replace" : "create");
+  }
+
+  /** Path-based, since opening a FIFO would block: lchown and lutimes do not follow links; chmod acts on a node just checked or created. */
+  async #applySpecialMetadata(path: Buffer, node: TreeNode, shownPath = path): Promise<void> {
+    if (this.#owner) await this.#soft(shownPath, "owner", () => lchown(path, node.uid, node.gid));
+    await this.#soft(shownPath, "mode", () => chmod(path, node.mode & 0o7777));
+    const t = mtimeSeconds(node);
+    await this.#soft(shownPath, "mtime", () => lutimes(path, t, t));
+  }
+
+  // ---- metadata, bookkeeping ----
+
+  /** Owner first: chown clears setuid/setgid, so the mode is set after it. */
+  async #applyMetadata(fh: FileHandle, node: TreeNode, path: Buffer): Promise<void> {
+    if (this.#owner) await this.#soft(path, "owner", () => fh.chown(node.uid, node.gid));
+    await this.#soft(path, "mode", () => fh.chmod(node.mode & 0o7777));
+    const t = mtimeSeconds(node);
+    await this.#soft(path, "mtime", () => fh.utimes(t, t));
+  }
+
+  async #soft(path: Buffer, what: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (!isMetadataRefusal(err)) throw err;
+      this.#issue(path, `cannot set ${what}: ${(err as Error).message}`);
+    }
+  }
+
+  #issue(path: Buffer, message: string): void {
+    this.#result.errors.push({ path: path.toString("utf8"), message });
+  }
+
+  #done(path: Buffer, node: TreeNode, components: Buffer[], action: RestoreAction): void {
+    if (node.type === "dir") {
+      this.#result.dirs++;
+      this.#progress.dirs++;
+    } else {
+      this.#result.files++;
+      this.#progress.files++;
+    }
+    this.#item(path, node, components, action);
+  }
+
+  #unchanged(path: Buffer, node: TreeNode, components: Buffer[]): void {
+    this.#result.unchanged++;
+    this.#result.skipped++;
+    this.#progress.skipped++;
+    if (node.type === "file") this.#progress.bytes += node.size;
+    this.#item(path, node, components, "unchanged");
+  }
+
+  #skip(path: Buffer, node: TreeNode, components: Buffer[], reason: string): void {
+    this.#result.skipped++;
+    this.#progress.skipped++;
+    if (node.type === "file") this.#progress.bytes += node.size;
+    this.#item(path, node, components, "skip", reason);
+  }
+
+  #item(path: Buffer, node: TreeNode, components: Buffer[], action: RestoreAction, reason?: string): void {
+    this.#emitProgress();
+    if (!this.options.onItem) return;
+    const item: RestoreItem = {
+      path: displayPath(components),
+      targetPath: path,
+      type: node.type,
+      action,
+      size: node.type === "file" ? node.size : 0,
+    };
+    if (reason) item.reason = reason;
+    this.options.onItem(item);
+  }
+
+  #emitProgress(final = false): void {
+    const listener = this.options.onProgress;
+    if (!listener) return;
+    const now = performance.now();
+    if (!final && now - this.#lastProgress < PROGRESS_INTERVAL_MS) return;
+    this.#lastProgress = now;
+    const p: RestoreProgress = { ...this.#progress };
+    if (final) {
+      p.phase = "done";
+      delete p.currentPath;
+    }
+    listener(p);
+  }
+}
+
+function hardlinkKey(node: TreeNode): string | undefined {
+  return node.links > 1 && node.inode !== "0" ? `${node.dev}:${node.inode}` : undefined;
+}
+
+function sameSpecial(s: BigIntStats, node: TreeNode): boolean {
+  if (node.type === "fifo") return s.isFIFO();
+  const kindMatches = node.type === "chardev" ? s.isCharacterDevice() : s.isBlockDevice();
+  return kindMatches && Number(s.rdev) === (node.rdev ?? 0);
+}
+
+async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
+}
