@@ -17,7 +17,7 @@ export const REPO_ERRORS = {
   unsafe_path: { exit: 19, retryable: false },
   invalid_argument: { exit: 2, retryable: false },
   source_failed: { exit: 20, retryable: true },
-  last_key: { exit: 13, retryable: false },
+  last_key: { exit: 23, retryable: false },
   check_failed: { exit: 21, retryable: false },
   path_not_found: { exit: 22, retryable: false },
 } as const;

@@ -75,12 +75,17 @@ export function backupCommand(): Command {
         ...(parent ? { parent } : {}),
         onProgress: (p) => progress.update(describeProgress(p)),
       });
-      if (opts.stdinFromCommand) {
-        const command = commandOutput(args);
-        await backup.addStream(opts.stdinFilename, command.stdout);
-        await command.done;
-      } else {
-        for (const p of paths) await backup.addPath(p);
+      try {
+        if (opts.stdinFromCommand) {
+          const command = commandOutput(args);
+          await backup.addStream(opts.stdinFilename, command.stdout);
+          await command.done;
+        } else {
+          for (const p of paths) await backup.addPath(p);
+        }
+      } catch (err) {
+        await backup.abort();
+        throw err;
       }
       const result = await backup.finish();
       progress.done();

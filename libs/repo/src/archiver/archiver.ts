@@ -1,5 +1,5 @@
 import type { BigIntStats } from "node:fs";
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { RepoError } from "../errors.js";
@@ -234,7 +234,9 @@ export class Backup {
     const metas: TreeNode[] = [];
     for (let depth = 0; depth < dirs.length; depth++) {
       const path = Buffer.concat(dirs.slice(0, depth + 1).flatMap((c) => [Buffer.from("/"), c]));
-      const s = await lstat(path, { bigint: true });
+      // stat, not lstat: a parent reached through a symlink is stored as the
+      // directory it leads to, since that is what the path's content is under.
+      const s = await stat(path, { bigint: true });
       metas.push(metadataNode(encodeName(dirs[depth] as Buffer), "dir", s));
     }
     return this.#root.dir(dirs, (depth) => metas[depth] as TreeNode);

@@ -37,6 +37,8 @@ export class TreeAssembler {
   async save(session: WriteSession): Promise<string> {
     const nodes = new Map(this.#leaves);
     for (const [key, child] of this.#children) {
+      // A leaf of the same name is a backed-up path that contains this one
+      // ("/a" and "/a/b" both given): its tree already holds everything.
       if (nodes.has(key) || !child.node) continue;
       const { name: _name, nameB64: _nameB64, ...meta } = child.node;
       nodes.set(key, {
