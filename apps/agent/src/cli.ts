@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError } from "commander";
-import { loadIdentity } from "./agent-identity.js";
 import { backupCommand } from "./commands/backup.js";
 import { checkCommand } from "./commands/check.js";
 import { diffCommand } from "./commands/diff.js";
@@ -12,9 +11,7 @@ import { pruneCommand } from "./commands/prune.js";
 import { restoreCommand } from "./commands/restore.js";
 import { snapshotsCommand } from "./commands/snapshots.js";
 import { unlockCommand } from "./commands/unlock.js";
-import { enrollAgent } from "./enroll.js";
 import { createLogger } from "./logger.js";
-import { SessionClient } from "./session-client.js";
 import { describeFailure } from "./ui/output.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/pwdr-agent";
@@ -34,6 +31,9 @@ function enrollCommand(): Command {
     .option("--label <key=value>", "host label (repeatable)", label, {})
     .option("--json", "print JSON")
     .action(async (opts) => {
+      // Loaded on use: the controller-facing modules (gRPC, X.509) would
+      // otherwise slow every repository command's start.
+      const { enrollAgent } = await import("./enroll.js");
       const identity = await enrollAgent({
         enrollAddress: opts.controller,
         token: opts.token,
@@ -60,6 +60,8 @@ function runCommand(): Command {
     .option("--label <key=value>", "host label (repeatable)", label, {})
     .action(async (opts) => {
       const log = createLogger("agent");
+      const { loadIdentity } = await import("./agent-identity.js");
+      const { SessionClient } = await import("./session-client.js");
       const identity = await loadIdentity(opts.dataDir);
       const session = new SessionClient({ identity, dataDir: opts.dataDir, labels: opts.label, log });
       session.start();

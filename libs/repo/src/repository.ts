@@ -7,7 +7,7 @@ import { blobId, generateMasterKey, type MasterKey } from "./crypto/master-key.j
 import { RepoError } from "./errors.js";
 import { decodeIndexFile, type IndexFile } from "./index/index-file.js";
 import { MasterIndex } from "./index/master-index.js";
-import { BlobEncoder } from "./pack/blob-encoder.js";
+import { BlobWorkers } from "./pack/blob-workers.js";
 import type { BlobType } from "./pack/pack-format.js";
 import { readPackHeader } from "./pack/pack-reader.js";
 import {
@@ -22,6 +22,9 @@ import { type JsonFileType, loadJsonFile, saveJsonFile } from "./repo-files.js";
 import { addKey, unlockMasterKey } from "./repo-keys.js";
 import { WriteSession } from "./write-session.js";
 
+/** Data blobs at least this big are decrypted on worker threads; smaller ones cost less than the hand-off. */
+const OFFLOAD_BYTES = 16 * 1024;
+
 export interface InitOptions {
   params?: Partial<RepoParams>;
   kdf?: KdfParams;
@@ -34,7 +37,7 @@ export interface InitOptions {
  */
 export class Repository {
   #index = new MasterIndex();
-  #encoder: BlobEncoder | undefined;
+  #workers: BlobWorkers | undefined;
   #loadedIndexes = new Set<string>();
 
   private constructor(
@@ -146,12 +149,14 @@ export class Repository {
           { offset: loc.offset, length: loc.length },
         );
         const what = `blob ${id.slice(0, 12)} in pack ${loc.pack.slice(0, 12)}`;
-        const plain = decompressBlob(
-          open(this.key.encKey, envelope, Buffer.from(id, "hex"), what),
-          loc.rawLength,
-          what,
-        );
-        if (this.blobId(plain) !== id) throw new RepoError("data_corrupt", `${what} does not match its id`);
+        const plain =
+          loc.type === "data" && loc.length >= OFFLOAD_BYTES
+            ? await this.workers()
+                .open(id, envelope, loc.rawLength)
+                .catch((err: RepoError) => {
+                  throw new RepoError(err.code, `${err.message} (pack ${loc.pack.slice(0, 12)})`);
+                })
+            : this.#openHere(id, envelope, loc.rawLength, what);
         return plain;
       } catch (err) {
         lastError = err;
@@ -160,15 +165,27 @@ export class Repository {
     throw lastError;
   }
 
-  /** The worker-thread blob encoder, started on first use; `close` stops it. */
-  encoder(): BlobEncoder {
-    this.#encoder ??= new BlobEncoder(this.key, this.params.compression);
-    return this.#encoder;
+  /** The blob worker threads, started on first use; `close` stops them. */
+  workers(): BlobWorkers {
+    this.#workers ??= new BlobWorkers(this.key, this.params.compression);
+    return this.#workers;
   }
 
+  /** Stops the encoder workers and closes files the backend keeps open; call when done with the repository. */
   async close(): Promise<void> {
-    await this.#encoder?.close();
-    this.#encoder = undefined;
+    await this.#workers?.close();
+    this.#workers = undefined;
+    await (this.backend as Partial<{ close(): Promise<void> }>).close?.();
+  }
+
+  #openHere(id: string, envelope: Buffer, rawLength: number, what: string): Buffer {
+    const plain = decompressBlob(
+      open(this.key.encKey, envelope, Buffer.from(id, "hex"), what),
+      rawLength,
+      what,
+    );
+    if (this.blobId(plain) !== id) throw new RepoError("data_corrupt", `${what} does not match its id`);
+    return plain;
   }
 
   startWrite(): WriteSession {

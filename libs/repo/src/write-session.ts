@@ -60,7 +60,7 @@ export class WriteSession {
    */
   async saveDataBlob(data: Uint8Array): Promise<SavedBlob> {
     if (this.#failure) throw this.#failure;
-    const encoder = this.repo.encoder();
+    const encoder = this.repo.workers();
     const { id, ticket } = await encoder.identify(data);
     if (this.has(id)) {
       encoder.drop(ticket);

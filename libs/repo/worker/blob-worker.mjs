@@ -1,20 +1,24 @@
-// Worker thread of the blob encoder (src/pack/blob-encoder.ts). Plain
+// Worker thread of the blob workers pool (src/pack/blob-workers.ts). Plain
 // JavaScript so that it runs unchanged from src/ (tests) and dist/ (the CLI).
-// It mirrors compressBlob (src/compression/codec.ts) and sealParts
-// (src/crypto/envelope.ts); blob-encoder.test.ts proves the outputs decode
-// with those modules.
+// It mirrors compressBlob/decompressBlob (src/compression/codec.ts) and
+// sealParts/open (src/crypto/envelope.ts); blob-workers.test.ts proves both
+// directions agree with those modules.
 //
 // Protocol: { op: "id", seq, data } -> { seq, id }        (HMAC-SHA-256)
 //           { op: "seal", seq }     -> { seq, envelope }  (zstd + AES-256-GCM)
 //           { op: "drop", seq }     -> nothing            (duplicate blob)
-import { createCipheriv, createHmac, randomBytes } from "node:crypto";
+//           { op: "open", seq, id, envelope, rawLength }
+//                                   -> { seq, data } | { seq, error }
+//             (decrypt, decompress, check the HMAC id: never wrong bytes)
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
-import { Compressor } from "zstd-napi";
+import { Compressor, Decompressor } from "zstd-napi";
 
 const { encKey, idKey, codec, level } = workerData;
 const compressor = new Compressor();
 compressor.setParameters({ compressionLevel: level });
 const pending = new Map();
+let decompressor;
 
 function frame(data) {
   if (codec === "zstd" && data.length >= 64) {
@@ -40,6 +44,39 @@ function seal(id, data) {
   return out.buffer;
 }
 
+// Same checks, in the same order, as open() and decompressBlob(); the error
+// codes are the repository's (errors.ts).
+function open(id, envelope, rawLength) {
+  const what = `blob ${id.slice(0, 12)}`;
+  if (envelope.length < 28)
+    throw { code: "data_corrupt", message: `${what} is truncated (${envelope.length} bytes)` };
+  const decipher = createDecipheriv("aes-256-gcm", encKey, envelope.subarray(0, 12));
+  decipher.setAAD(Buffer.from(id, "hex"));
+  decipher.setAuthTag(envelope.subarray(envelope.length - 16));
+  let framed;
+  try {
+    framed = Buffer.concat([decipher.update(envelope.subarray(12, envelope.length - 16)), decipher.final()]);
+  } catch {
+    throw { code: "data_corrupt", message: `${what} failed authentication: it was modified or damaged` };
+  }
+  let data;
+  try {
+    if (framed[0] === 0) data = framed.subarray(1);
+    else if (framed[0] === 1) data = (decompressor ??= new Decompressor()).decompress(framed.subarray(1));
+    else throw new Error(`codec ${framed[0]} is not handled off the main thread`);
+  } catch (err) {
+    throw { code: "data_corrupt", message: `${what} cannot be decompressed: ${err.message}` };
+  }
+  if (data.length !== rawLength)
+    throw {
+      code: "data_corrupt",
+      message: `${what} decompressed to ${data.length} bytes, expected ${rawLength}`,
+    };
+  if (createHmac("sha256", idKey).update(data).digest("hex") !== id)
+    throw { code: "data_corrupt", message: `${what} does not match its id` };
+  return data;
+}
+
 parentPort.on("message", (msg) => {
   if (msg.op === "id") {
     const data = Buffer.from(msg.data);
@@ -53,5 +90,19 @@ parentPort.on("message", (msg) => {
     parentPort.postMessage({ seq: msg.seq, envelope }, [envelope]);
   } else if (msg.op === "drop") {
     pending.delete(msg.seq);
+  } else if (msg.op === "open") {
+    try {
+      const data = open(msg.id, Buffer.from(msg.envelope), msg.rawLength);
+      const out =
+        data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+          ? data.buffer
+          : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+      parentPort.postMessage({ seq: msg.seq, data: out }, [out]);
+    } catch (error) {
+      parentPort.postMessage({
+        seq: msg.seq,
+        error: { code: error.code ?? "data_corrupt", message: error.message ?? String(error) },
+      });
+    }
   }
 });

@@ -21,7 +21,7 @@ export function metadataNode(
   const node: TreeNode = {
     ...name,
     type,
-    mode: Number(s.mode & 0o7777n),
+    mode: Number(s.mode) & 0o7777,
     uid: Number(s.uid),
     gid: Number(s.gid),
     mtimeNs: s.mtimeNs.toString(),

@@ -6,6 +6,73 @@ import { RepoError } from "../errors.js";
 import type { Backend, FileHandle, FileInfo, FileType } from "./backend.js";
 
 const NAME = /^[0-9a-f]{64}$/;
+type FsHandle = Awaited<ReturnType<typeof open>>;
+
+async function readRange(
+  fh: FsHandle,
+  handle: FileHandle,
+  range: { offset: number; length: number },
+): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(range.length);
+  const { bytesRead } = await fh.read(buf, 0, range.length, range.offset);
+  if (bytesRead !== range.length) {
+    throw new RepoError(
+      "data_corrupt",
+      `${handle.type}/${handle.name} is truncated: wanted ${range.length} bytes at ${range.offset}, got ${bytesRead}`,
+    );
+  }
+  return buf;
+}
+
+/** Recently used pack files kept open for positional reads; the least recently used idle one is closed first. */
+class OpenFileCache {
+  readonly #open = new Map<string, Promise<FsHandle>>();
+  readonly #users = new Map<string, number>();
+
+  constructor(
+    private readonly opener: (handle: FileHandle) => Promise<FsHandle>,
+    private readonly max = 32,
+  ) {}
+
+  async read(handle: FileHandle, range: { offset: number; length: number }): Promise<Buffer> {
+    let pending = this.#open.get(handle.name);
+    if (pending) this.#open.delete(handle.name);
+    else {
+      pending = this.opener(handle);
+      pending.catch(() => this.#open.delete(handle.name));
+    }
+    this.#open.set(handle.name, pending);
+    this.#users.set(handle.name, (this.#users.get(handle.name) ?? 0) + 1);
+    try {
+      return await readRange(await pending, handle, range);
+    } finally {
+      const left = (this.#users.get(handle.name) ?? 1) - 1;
+      if (left === 0) this.#users.delete(handle.name);
+      else this.#users.set(handle.name, left);
+      await this.#evict();
+    }
+  }
+
+  async forget(name: string): Promise<void> {
+    const pending = this.#open.get(name);
+    this.#open.delete(name);
+    await pending?.then((fh) => fh.close()).catch(() => {});
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.#open.values()];
+    this.#open.clear();
+    await Promise.all(all.map((p) => p.then((fh) => fh.close()).catch(() => {})));
+  }
+
+  async #evict(): Promise<void> {
+    for (const name of [...this.#open.keys()]) {
+      if (this.#open.size <= this.max) return;
+      if (this.#users.has(name)) continue;
+      await this.forget(name);
+    }
+  }
+}
 const DIRS: FileType[] = ["keys", "data", "index", "snapshots", "locks"];
 
 function fsError(err: unknown, what: string): never {
@@ -38,6 +105,9 @@ async function fsyncDir(dir: string): Promise<void> {
 export class LocalBackend implements Backend {
   readonly root: string;
   readonly location: string;
+  // Restores and checks read many blobs from each pack; reopening the file
+  // for every blob costs two system calls per blob.
+  readonly #packs = new OpenFileCache((h) => this.#open(h));
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -95,10 +165,19 @@ export class LocalBackend implements Backend {
   }
 
   async load(handle: FileHandle, range?: { offset: number; length: number }): Promise<Buffer> {
-    const file = this.path(handle);
-    let fh: Awaited<ReturnType<typeof open>>;
+    if (range && handle.type === "data") return this.#packs.read(handle, range);
+    const fh = await this.#open(handle);
     try {
-      fh = await open(file, "r");
+      if (!range) return await fh.readFile();
+      return await readRange(fh, handle, range);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async #open(handle: FileHandle): Promise<FsHandle> {
+    try {
+      return await open(this.path(handle), "r");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") {
         throw new RepoError(
@@ -111,20 +190,11 @@ export class LocalBackend implements Backend {
       }
       fsError(err, `reading ${handle.type}/${handle.name}`);
     }
-    try {
-      if (!range) return await fh.readFile();
-      const buf = Buffer.allocUnsafe(range.length);
-      const { bytesRead } = await fh.read(buf, 0, range.length, range.offset);
-      if (bytesRead !== range.length) {
-        throw new RepoError(
-          "data_corrupt",
-          `${handle.type}/${handle.name} is truncated: wanted ${range.length} bytes at ${range.offset}, got ${bytesRead}`,
-        );
-      }
-      return buf;
-    } finally {
-      await fh.close();
-    }
+  }
+
+  /** Closes the pack files kept open for ranged reads. */
+  async close(): Promise<void> {
+    await this.#packs.closeAll();
   }
 
   async stat(handle: FileHandle): Promise<FileInfo | undefined> {
@@ -159,6 +229,7 @@ export class LocalBackend implements Backend {
   }
 
   async remove(handle: FileHandle): Promise<void> {
+    if (handle.type === "data") await this.#packs.forget(handle.name);
     try {
       await rm(this.path(handle), { force: true });
     } catch (err) {

@@ -16,6 +16,7 @@ import {
   unlink,
 } from "node:fs/promises";
 import { resolve } from "node:path";
+import { Budget } from "../archiver/limiter.js";
 import { displayPath, loadCheckedTree } from "../browse/snapshot-path.js";
 import { RepoError } from "../errors.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
@@ -43,6 +44,7 @@ import type {
   RestoreResult,
 } from "./restore-types.js";
 import { type RestoreRoot, selectRoots } from "./selection.js";
+import { SMALL_FILE_BYTES, writeSmallFile } from "./small-file-writer.js";
 
 export type {
   OverwriteMode,
@@ -87,6 +89,10 @@ export function restoreSnapshot(
 type DirState = "new" | "replaced" | "existing";
 
 const PROGRESS_INTERVAL_MS = 250;
+/** Files written at once within one directory. */
+const FILES_IN_FLIGHT = 16;
+const OWN_UID = process.getuid?.();
+const OWN_GID = process.getgid?.();
 
 class Restorer {
   readonly #overwrite: OverwriteMode;
@@ -107,6 +113,8 @@ class Restorer {
     totalBytes: 0,
   };
   #lastProgress = 0;
+  readonly #files = new Budget(FILES_IN_FLIGHT);
+  readonly #createdDirs = new Set<string>();
   #root: Buffer = Buffer.alloc(0);
   #staging = "";
 
@@ -212,7 +220,32 @@ class Restorer {
   ): Promise<void> {
     if (!treeId) return;
     const tree = await loadCheckedTree(this.repo, treeId);
-    for (const node of tree.nodes) await this.#restoreNode(dir, node, [...components, nodeNameBytes(node)]);
+    // Plain files are written several at a time to hide per-file latency;
+    // everything else (directories, links, hard-linked files whose first
+    // copy must exist before the others) keeps snapshot order.
+    const running: Promise<void>[] = [];
+    let stopped: unknown;
+    try {
+      for (const node of tree.nodes) {
+        const restore = () => this.#restoreNode(dir, node, [...components, nodeNameBytes(node)]);
+        if (node.type !== "file" || node.links > 1) {
+          await restore();
+          continue;
+        }
+        await this.#files.acquire(1);
+        const task = restore().finally(() => this.#files.release(1));
+        task.catch(() => {});
+        running.push(task);
+      }
+    } catch (err) {
+      stopped = err;
+    }
+    // Writes in flight finish (or fail) before the restore reports, so no
+    // file is still being written after an error was returned.
+    const settled = await Promise.allSettled(running);
+    if (stopped !== undefined) throw stopped;
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   async #restoreNode(dir: Buffer, node: TreeNode, components: Buffer[]): Promise<void> {
@@ -265,7 +298,10 @@ class Restorer {
       state = "replaced";
       if (!this.#dry) await unlink(path);
     }
-    if (state !== "existing" && !this.#dry) await mkdir(path, { mode: 0o700 });
+    if (state !== "existing" && !this.#dry) {
+      await mkdir(path, { mode: 0o700 });
+      this.#createdDirs.add(path.toString("latin1"));
+    }
     if (state === "existing") {
       if (this.#overwrite === "never") this.#skip(path, node, components, "exists");
       else if (existing && sameMetadata(existing, node, this.#owner)) this.#unchanged(path, node, components);
@@ -297,7 +333,9 @@ class Restorer {
   // ---- files ----
 
   async #restoreFile(dir: Buffer, path: Buffer, node: TreeNode, components: Buffer[]): Promise<void> {
-    const existing = await lstatMaybe(path);
+    // A directory this restore created holds only what it put there, and tree
+    // names are unique, so there is nothing to look for (saves a failing lstat per file).
+    const existing = this.#createdDirs.has(dir.toString("latin1")) ? undefined : await lstatMaybe(path);
     const key = hardlinkKey(node);
     const first = key ? this.#links.get(key) : undefined;
     if (existing && this.#overwrite === "never") return this.#skip(path, node, components, "exists");
@@ -369,6 +407,7 @@ class Restorer {
     existing: BigIntStats | undefined,
   ): Promise<void> {
     const temp = tempPath(dir);
+    if (node.size <= SMALL_FILE_BYTES && !existing?.isDirectory()) return this.#writeSmall(temp, path, node);
     const fh = await open(
       temp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
@@ -377,14 +416,18 @@ class Restorer {
     let closed = false;
     let placed = false;
     try {
+      let end = 0;
       for await (const piece of readContent(this.repo, node, this.#zeros)) {
         // An all-zero blob is not written: the file is extended past it below, leaving a hole.
-        if (piece.data) await writeAll(fh, piece.data, piece.offset);
+        if (piece.data) {
+          await writeAll(fh, piece.data, piece.offset);
+          end = piece.offset + piece.length;
+        }
         this.#progress.bytes += piece.length;
         this.#emitProgress();
       }
-      await fh.truncate(node.size);
-      await this.#applyMetadata(fh, node, path);
+      if (end < node.size) await fh.truncate(node.size);
+      await this.#applyMetadata(fh, node, path, true);
       closed = true;
       await fh.close();
       if (existing?.isDirectory()) await rm(path, { recursive: true, force: true });
@@ -511,8 +554,25 @@ class Restorer {
   // ---- metadata, bookkeeping ----
 
   /** Owner first: chown clears setuid/setgid, so the mode is set after it. */
-  async #applyMetadata(fh: FileHandle, node: TreeNode, path: Buffer): Promise<void> {
-    if (this.#owner) await this.#soft(path, "owner", () => fh.chown(node.uid, node.gid));
+  async #writeSmall(temp: Buffer, path: Buffer, node: TreeNode): Promise<void> {
+    const pieces = [];
+    for await (const piece of readContent(this.repo, node, this.#zeros)) pieces.push(piece);
+    writeSmallFile({
+      temp,
+      path,
+      node,
+      pieces,
+      chown: this.#owner && !(node.uid === OWN_UID && node.gid === OWN_GID),
+      onRefused: (what, err) => this.#issue(path, `cannot set ${what}: ${(err as Error).message}`),
+    });
+    this.#progress.bytes += node.size;
+    this.#emitProgress();
+  }
+
+  /** `created`: this restore just created the file, so it is owned by this process already. */
+  async #applyMetadata(fh: FileHandle, node: TreeNode, path: Buffer, created = false): Promise<void> {
+    const ownedAlready = created && node.uid === OWN_UID && node.gid === OWN_GID;
+    if (this.#owner && !ownedAlready) await this.#soft(path, "owner", () => fh.chown(node.uid, node.gid));
     await this.#soft(path, "mode", () => fh.chmod(node.mode & 0o7777));
     const t = mtimeSeconds(node);
     await this.#soft(path, "mtime", () => fh.utimes(t, t));

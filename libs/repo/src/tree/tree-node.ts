@@ -35,8 +35,14 @@ export interface Tree {
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
+function isAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) > 0x7f) return false;
+  return true;
+}
+
 /** Encodes raw bytes as the `name`/`nameB64` pair. */
 export function encodeName(bytes: Buffer): { name: string } | { nameB64: string } {
+  if (isAscii(bytes)) return { name: bytes.toString("latin1") };
   try {
     const s = UTF8.decode(bytes);
     if (Buffer.from(s, "utf8").equals(bytes)) return { name: s };

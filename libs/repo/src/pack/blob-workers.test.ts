@@ -3,12 +3,12 @@ import { decompressBlob } from "../compression/codec.js";
 import { open } from "../crypto/envelope.js";
 import { blobId, generateMasterKey } from "../crypto/master-key.js";
 import { seededBytes } from "../test-support/fixtures.js";
-import { BlobEncoder } from "./blob-encoder.js";
+import { BlobWorkers } from "./blob-workers.js";
 
-describe("worker-thread blob encoder", () => {
+describe("blob worker threads", () => {
   it("produces the same ids and envelopes the main-thread code reads", async () => {
     const key = generateMasterKey();
-    const encoder = new BlobEncoder(key, "zstd", 2);
+    const encoder = new BlobWorkers(key, "zstd", 2);
     try {
       const inputs = [
         Buffer.from("scan,row\n".repeat(5000)),
@@ -31,7 +31,7 @@ describe("worker-thread blob encoder", () => {
   });
 
   it("leaves the caller's buffer intact and forgets dropped blobs", async () => {
-    const encoder = new BlobEncoder(generateMasterKey(), "zstd", 1);
+    const encoder = new BlobWorkers(generateMasterKey(), "zstd", 1);
     try {
       const data = seededBytes("keep", 1000);
       const copy = Buffer.from(data);

@@ -13,17 +13,25 @@ export interface BlobTicket {
   readonly seq: number;
 }
 
+interface Reply {
+  id?: string;
+  envelope?: ArrayBuffer;
+  data?: ArrayBuffer;
+  error?: { code: string; message: string };
+}
+
 interface Waiter {
-  resolve(value: { id?: string; envelope?: ArrayBuffer }): void;
+  resolve(value: Reply): void;
   reject(err: unknown): void;
 }
 
 /**
- * Hashes, compresses and encrypts blobs on worker threads so the main
- * thread only reads and chunks. Two steps per blob, so a duplicate is
- * recognised by its id before any compression is spent on it.
+ * Worker threads for the CPU-heavy half of blob handling, so the main thread
+ * only does I/O and chunking. Writing takes two steps per blob (identify,
+ * then seal or drop), so a duplicate is recognised by its id before any
+ * compression is spent on it; reading decrypts, decompresses and verifies.
  */
-export class BlobEncoder {
+export class BlobWorkers {
   readonly #workers: Worker[];
   readonly #waiters: Map<number, Waiter>[];
   #seq = 0;
@@ -36,14 +44,14 @@ export class BlobEncoder {
     this.#waiters = this.#workers.map(() => new Map());
     this.#workers.forEach((w, i) => {
       w.unref();
-      w.on("message", (m: { seq: number; id?: string; envelope?: ArrayBuffer }) => {
+      w.on("message", (m: Reply & { seq: number }) => {
         const waiter = this.#waiters[i]?.get(m.seq);
         this.#waiters[i]?.delete(m.seq);
         waiter?.resolve(m);
       });
       w.on("error", (err) => this.#fail(err));
       w.on("exit", (code) => {
-        if (code !== 0) this.#fail(new Error(`blob encoder worker exited with code ${code}`));
+        if (code !== 0) this.#fail(new Error(`blob worker exited with code ${code}`));
       });
     });
   }
@@ -63,6 +71,21 @@ export class BlobEncoder {
     return Buffer.from(reply.envelope as ArrayBuffer);
   }
 
+  /** Decrypts, decompresses and verifies a stored blob; rejects with data_corrupt, never returns wrong bytes. */
+  async open(id: string, envelope: Buffer, rawLength: number): Promise<Buffer> {
+    const worker = this.#next++ % this.#workers.length;
+    const seq = this.#seq++;
+    const copy =
+      envelope.byteOffset === 0 && envelope.byteLength === envelope.buffer.byteLength
+        ? envelope.buffer
+        : new Uint8Array(envelope).buffer;
+    const reply = await this.#request(worker, seq, { op: "open", seq, id, envelope: copy, rawLength }, [
+      copy as ArrayBuffer,
+    ]);
+    if (reply.error) throw new RepoError(reply.error.code as "data_corrupt", reply.error.message);
+    return Buffer.from(reply.data as ArrayBuffer);
+  }
+
   drop(ticket: BlobTicket): void {
     this.#workers[ticket.worker]?.postMessage({ op: "drop", seq: ticket.seq });
   }
@@ -73,14 +96,14 @@ export class BlobEncoder {
 
   #request(worker: number, seq: number, message: object, transfer: ArrayBuffer[] = []) {
     if (this.#failure) return Promise.reject(this.#failure);
-    return new Promise<{ id?: string; envelope?: ArrayBuffer }>((resolve, reject) => {
+    return new Promise<Reply>((resolve, reject) => {
       this.#waiters[worker]?.set(seq, { resolve, reject });
       this.#workers[worker]?.postMessage(message, transfer);
     });
   }
 
   #fail(err: unknown): void {
-    this.#failure ??= new RepoError("backend_unavailable", `blob encoder failed: ${(err as Error).message}`, {
+    this.#failure ??= new RepoError("backend_unavailable", `blob worker failed: ${(err as Error).message}`, {
       cause: err,
     });
     for (const waiters of this.#waiters) {
