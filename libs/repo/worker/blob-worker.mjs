@@ -62,8 +62,10 @@ function open(id, envelope, rawLength) {
   let data;
   try {
     if (framed[0] === 0) data = framed.subarray(1);
-    else if (framed[0] === 1) data = (decompressor ??= new Decompressor()).decompress(framed.subarray(1));
-    else throw new Error(`codec ${framed[0]} is not handled off the main thread`);
+    else if (framed[0] === 1) {
+      decompressor ??= new Decompressor();
+      data = decompressor.decompress(framed.subarray(1));
+    } else throw new Error(`codec ${framed[0]} is not handled off the main thread`);
   } catch (err) {
     throw { code: "data_corrupt", message: `${what} cannot be decompressed: ${err.message}` };
   }
