@@ -44,4 +44,27 @@ describe("blob worker threads", () => {
       await encoder.close();
     }
   });
+
+  it("opens stored blobs on a worker and never returns damaged bytes", async () => {
+    const key = generateMasterKey();
+    const workers = new BlobWorkers(key, "zstd", 1);
+    try {
+      const data = Buffer.from("ssid,rssi\n".repeat(3000));
+      const { id, ticket } = await workers.identify(data);
+      const envelope = await workers.seal(ticket);
+      expect((await workers.open(id, Buffer.from(envelope), data.length)).equals(data)).toBe(true);
+      const flipped = Buffer.from(envelope);
+      flipped[20] = (flipped[20] as number) ^ 1;
+      await expect(workers.open(id, flipped, data.length)).rejects.toMatchObject({ code: "data_corrupt" });
+      const otherId = blobId(key.idKey, Buffer.from("other")).toString("hex");
+      await expect(workers.open(otherId, Buffer.from(envelope), data.length)).rejects.toMatchObject({
+        code: "data_corrupt",
+      });
+      await expect(workers.open(id, Buffer.from(envelope), data.length + 1)).rejects.toMatchObject({
+        code: "data_corrupt",
+      });
+    } finally {
+      await workers.close();
+    }
+  });
 });
