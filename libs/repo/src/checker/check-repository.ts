@@ -1,5 +1,6 @@
 import { withLock } from "../lock/with-lock.js";
 import type { Repository } from "../repository.js";
+import { snapshotNames } from "../snapshot/snapshot.js";
 import { attachAffected } from "./affected.js";
 import { checkIndexes } from "./check-indexes.js";
 import { checkPacks } from "./check-packs.js";
@@ -38,9 +39,10 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
 
 async function runCheck(repo: Repository, options: CheckOptions): Promise<CheckReport> {
   const state = new CheckState(repo, options.onProgress ?? (() => {}));
+  const present = await snapshotNames(repo);
   await checkIndexes(repo, state);
   await checkPacks(repo, state);
-  await checkSnapshots(repo, state);
+  await checkSnapshots(repo, state, present);
   if (options.readData) {
     const indexed = new Map([...state.packs.keys()].map((p) => [p, state.packSizes.get(p) ?? 0]));
     await readData(repo, state, selectPacks(indexed, options.readData));

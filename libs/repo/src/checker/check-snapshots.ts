@@ -13,8 +13,14 @@ const HEX64 = /^[0-9a-f]{64}$/;
  * in the index. Each tree is read once however many snapshots share it.
  * Trees load through the check's own index and are verified (§3).
  */
-export async function checkSnapshots(repo: Repository, state: CheckState): Promise<void> {
-  state.snapshots = await listSnapshots(repo, {}, (id, err) => {
+/** Checks the snapshots in `present` (listed before the indexes were read); later ones are the next check's. */
+export async function checkSnapshots(
+  repo: Repository,
+  state: CheckState,
+  present: ReadonlySet<string>,
+): Promise<void> {
+  const listed = await listSnapshots(repo, {}, (id, err) => {
+    if (!present.has(id)) return;
     // Gone since the listing: a `forget` running alongside removed it.
     if (isRepoError(err, "blob_missing")) return;
     if (!isRepoError(err, "data_corrupt")) throw err;
@@ -26,6 +32,7 @@ export async function checkSnapshots(repo: Repository, state: CheckState): Promi
       affected: [{ snapshot: id, paths: ["/"] }],
     });
   });
+  state.snapshots = listed.filter((snap) => present.has(snap.id));
   const seen = new Set<string>();
   const visitor = {
     tree: (id: string, tree: Tree) => checkTree(state, id, tree),

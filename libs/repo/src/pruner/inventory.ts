@@ -5,7 +5,7 @@ import { MasterIndex } from "../index/master-index.js";
 import { currentPacks, readIndexFiles } from "../index/read-index-files.js";
 import type { PackEntry } from "../pack/pack-format.js";
 import type { Repository } from "../repository.js";
-import { listSnapshots } from "../snapshot/snapshot.js";
+import { listSnapshots, snapshotNames } from "../snapshot/snapshot.js";
 import { addLiveBlobs } from "./live-blobs.js";
 import type { PruneProgressListener } from "./prune-progress.js";
 
@@ -42,6 +42,7 @@ export async function takeInventory(
   earlier?: Inventory,
 ): Promise<Inventory> {
   const damaged = new Map<string, RepoError>();
+  const present = await snapshotNames(repo);
   const indexFiles = await readIndexFiles(repo, {
     ...(earlier && { known: earlier.indexFiles }),
     onError: (name, err) => damaged.set(name, err),
@@ -65,7 +66,7 @@ export async function takeInventory(
     live: new Set(earlier?.live),
     seenTrees: new Set(earlier?.seenTrees),
   };
-  await walkSnapshots(repo, inventory, onProgress);
+  await walkSnapshots(repo, inventory, present, onProgress);
   return inventory;
 }
 
@@ -92,9 +93,13 @@ function supersededOnly(
 async function walkSnapshots(
   repo: Repository,
   inv: Inventory,
+  present: ReadonlySet<string>,
   onProgress: PruneProgressListener,
 ): Promise<void> {
-  const snapshots = await listSnapshots(repo, {}, (id, err) => {
+  // Snapshots that appeared after the indexes were read belong to backups
+  // still holding their shared lock; the exclusive phase's inventory sees them.
+  const listed = await listSnapshots(repo, {}, (id, err) => {
+    if (!present.has(id)) return;
     // Gone since the listing: forgotten meanwhile, so its data need not be kept.
     if (isRepoError(err, "blob_missing")) return;
     if (!isRepoError(err, "data_corrupt")) throw err;
@@ -106,6 +111,7 @@ async function walkSnapshots(
       },
     );
   });
+  const snapshots = listed.filter((snap) => present.has(snap.id));
   let done = 0;
   for (const s of snapshots) {
     inv.snapshots.add(s.id);

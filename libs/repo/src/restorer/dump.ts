@@ -1,8 +1,11 @@
 import { displayPath, resolveSnapshotPath } from "../browse/snapshot-path.js";
 import { RepoError } from "../errors.js";
+import type { LockRepository } from "../lock/list-locks.js";
+import { withLock } from "../lock/with-lock.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 import { nodeTargetBytes } from "../tree/tree-node.js";
 import { type ReadRepository, readContent, zeroBytes } from "./content-reader.js";
+import { DEFAULT_READ_LOCK_WAIT_MS } from "./restorer.js";
 
 /** Where dump writes: process.stdout, a file stream, a PassThrough. */
 export type DumpOutput = NodeJS.WritableStream;
@@ -14,7 +17,18 @@ export type DumpOutput = NodeJS.WritableStream;
  * snapshot and `invalid_argument` when it is a directory or not a regular file.
  * A damaged blob fails with `data_corrupt` after the bytes before it were written.
  */
-export async function dumpFile(
+/** Writes one file of a snapshot to `out`, under a shared lock like a restore. */
+export function dumpFile(
+  repo: ReadRepository & LockRepository,
+  snapshot: Pick<Snapshot, "tree">,
+  path: string | Buffer,
+  out: DumpOutput,
+): Promise<{ bytes: number }> {
+  const lock = { exclusive: false, operation: "dump", waitMs: DEFAULT_READ_LOCK_WAIT_MS };
+  return withLock(repo, lock, () => dumpLocked(repo, snapshot, path, out));
+}
+
+async function dumpLocked(
   repo: ReadRepository,
   snapshot: Pick<Snapshot, "tree">,
   path: string | Buffer,

@@ -29,8 +29,12 @@ export function tempPath(dir: Buffer): Buffer {
 
 /** A node's mtime as seconds for utimes; a double keeps it to within a fraction of a microsecond. */
 export function mtimeSeconds(node: TreeNode): number {
+  // utimes takes a double and the kernel call it makes keeps whole
+  // microseconds; aiming at the middle of the wanted microsecond keeps the
+  // double's rounding from landing in the one before.
   const ns = BigInt(node.mtimeNs);
-  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
+  const micros = ns / 1000n;
+  return Number(micros / 1_000_000n) + (Number(micros % 1_000_000n) + 0.5) / 1e6;
 }
 
 /** Whether an mtime on disk equals a node's, up to what utimes can set (see mtimeSeconds). */

@@ -23,6 +23,8 @@ export interface RestoreOptions {
   dryRun?: boolean;
   /** Restore owners (uid/gid). Default: when running as root; otherwise files belong to the caller. */
   sameOwner?: boolean;
+  /** How long to wait for an exclusive lock (a prune deleting) to go away; default 10 minutes. */
+  lockWaitMs?: number;
   onProgress?: (progress: RestoreProgress) => void;
   /** Called once per entry with what was (or, with dryRun, would be) done. */
   onItem?: (item: RestoreItem) => void;

@@ -19,6 +19,8 @@ import { resolve } from "node:path";
 import { Budget } from "../archiver/limiter.js";
 import { displayPath, loadCheckedTree } from "../browse/snapshot-path.js";
 import { RepoError } from "../errors.js";
+import type { LockRepository } from "../lock/list-locks.js";
+import { withLock } from "../lock/with-lock.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 import { joinPath, walkTree } from "../tree/tree-io.js";
 import { nodeNameBytes, nodeTargetBytes, type TreeNode } from "../tree/tree-node.js";
@@ -78,17 +80,28 @@ export type {
  * file that cannot be written) stop the restore with an exception; refused
  * metadata and device files that need root are listed in `errors`.
  */
+/**
+ * Restores under a shared lock (§11), so a prune cannot delete the packs
+ * being read; it waits up to `lockWaitMs` (default 10 minutes) for a
+ * prune's deletion phase to end.
+ */
 export function restoreSnapshot(
-  repo: ReadRepository,
+  repo: ReadRepository & LockRepository,
   snapshot: Pick<Snapshot, "tree" | "paths">,
   options: RestoreOptions,
 ): Promise<RestoreResult> {
-  return new Restorer(repo, options).run(snapshot);
+  const lock = {
+    exclusive: false,
+    operation: options.dryRun ? "restore --dry-run" : "restore",
+    waitMs: options.lockWaitMs ?? DEFAULT_READ_LOCK_WAIT_MS,
+  };
+  return withLock(repo, lock, () => new Restorer(repo, options).run(snapshot));
 }
 
 type DirState = "new" | "replaced" | "existing";
 
 const PROGRESS_INTERVAL_MS = 250;
+export const DEFAULT_READ_LOCK_WAIT_MS = 10 * 60_000;
 /** Files written at once within one directory. */
 const FILES_IN_FLIGHT = 16;
 const OWN_UID = process.getuid?.();

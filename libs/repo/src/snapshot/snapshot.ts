@@ -77,6 +77,18 @@ export async function listSnapshots(
   return out.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
 }
 
+/**
+ * Names of the snapshot files present now. Readers that also read indexes
+ * list snapshots first: a snapshot's index is written before the snapshot
+ * (§8), so every snapshot in this list has its index in place already,
+ * while one listed after reading the indexes might not.
+ */
+export async function snapshotNames(repo: Repository): Promise<Set<string>> {
+  const names = new Set<string>();
+  for await (const f of repo.backend.list("snapshots")) names.add(f.name);
+  return names;
+}
+
 /** Resolves "latest", a full id or a unique prefix of at least 4 hex characters. */
 export async function findSnapshot(
   repo: Repository,
