@@ -71,6 +71,21 @@ export class WriteSession {
     return { id, added: await this.#addEnvelope("data", id, data.length, [envelope]) };
   }
 
+  /**
+   * Stores a small blob (a whole small file): its id is computed here, which
+   * costs less than a round trip to a worker, and only a new blob is sent
+   * there to be compressed and encrypted. `data` may be moved to the worker.
+   */
+  async saveSmallBlob(data: Uint8Array): Promise<SavedBlob> {
+    if (this.#failure) throw this.#failure;
+    const id = this.repo.blobId(data);
+    if (this.has(id)) return { id, added: 0 };
+    this.#pending.add(id);
+    const rawLength = data.length;
+    const envelope = await this.repo.workers().sealData(id, data);
+    return { id, added: await this.#addEnvelope("data", id, rawLength, [envelope]) };
+  }
+
   async #addEnvelope(type: BlobType, id: string, rawLength: number, envelope: Buffer[]): Promise<number> {
     const writer = this.#writers[type];
     const before = writer.size;

@@ -7,6 +7,9 @@
 // Protocol: { op: "id", seq, data } -> { seq, id }        (HMAC-SHA-256)
 //           { op: "seal", seq }     -> { seq, envelope }  (zstd + AES-256-GCM)
 //           { op: "drop", seq }     -> nothing            (duplicate blob)
+//           { op: "seal-data", seq, id, data }
+//                                   -> { seq, envelope }  (a small blob the
+//             main thread identified itself: one round trip instead of two)
 //           { op: "open", seq, id, envelope, rawLength }
 //                                   -> { seq, data } | { seq, error }
 //             (decrypt, decompress, check the HMAC id: never wrong bytes)
@@ -89,6 +92,9 @@ parentPort.on("message", (msg) => {
     const blob = pending.get(msg.seq);
     pending.delete(msg.seq);
     const envelope = seal(blob.id, blob.data);
+    parentPort.postMessage({ seq: msg.seq, envelope }, [envelope]);
+  } else if (msg.op === "seal-data") {
+    const envelope = seal(msg.id, Buffer.from(msg.data));
     parentPort.postMessage({ seq: msg.seq, envelope }, [envelope]);
   } else if (msg.op === "drop") {
     pending.delete(msg.seq);

@@ -19,12 +19,12 @@ import { TreeAssembler } from "./tree-assembler.js";
 
 export const PROGRAM = "pwdr 0.1.0";
 /**
- * Files read at once, weighed by what they can buffer: up to 16 small
+ * Files read at once, weighed by what they can buffer: up to 64 small
  * files, or two or three large ones (each holds up to a read plus a chunk).
  */
 const FILES_IN_FLIGHT = 16 * 1024 * 1024;
 function fileWeight(size: bigint): number {
-  return Math.max(2 * 1024 * 1024, Math.min(Number(size), 12 * 1024 * 1024));
+  return Math.max(256 * 1024, Math.min(Number(size), 12 * 1024 * 1024));
 }
 
 export interface BackupOptions {
@@ -92,11 +92,16 @@ export class Backup {
     private readonly lock: LockHandle,
   ) {
     this.#session = repo.startWrite();
-    this.#saver = new ContentSaver(this.#session, repo.chunker(), (read) => {
-      this.#state.bytesRead += read;
-      this.#state.bytesAdded = this.#session.stats.bytesAdded;
-      this.#progress.emit(this.#state);
-    });
+    this.#saver = new ContentSaver(
+      this.#session,
+      repo.chunker(),
+      (read) => {
+        this.#state.bytesRead += read;
+        this.#state.bytesAdded = this.#session.stats.bytesAdded;
+        this.#progress.emit(this.#state);
+      },
+      repo.params.chunker.minSize,
+    );
     this.#progress = throttle(options.onProgress);
     this.#filter = new PathFilter(options.exclude, options.include);
     this.#now = options.now ?? (() => new Date());

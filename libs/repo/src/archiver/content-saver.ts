@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import type { FastCdc } from "../chunker/fastcdc.js";
 import type { WriteSession } from "../write-session.js";
@@ -35,12 +36,34 @@ export async function* readFileChunks(path: Buffer | string, expectedSize: numbe
   }
 }
 
+/** The whole content of a small file, or undefined when it turned out larger than `size` (it grew). */
+export function readSmallFile(path: Buffer | string, size: number): Buffer | undefined {
+  const fd = openSync(path, "r");
+  try {
+    // Exactly `size` bytes in a buffer of its own, so it can be moved to a
+    // worker without a copy; a one-byte probe tells EOF from growth.
+    const buf = Buffer.allocUnsafeSlow(size);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, buf, got, size - got, null);
+      if (n === 0) return buf.subarray(0, got);
+      got += n;
+    }
+    return readSync(fd, PROBE, 0, 1, null) === 0 ? buf : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const PROBE = Buffer.alloc(1);
+
 /** Cuts byte streams into chunks and stores them as data blobs, returning the ordered blob ids. */
 export class ContentSaver {
   constructor(
     private readonly session: WriteSession,
     private readonly chunker: FastCdc,
     private readonly onBytes: (read: number, added: number) => void,
+    private readonly smallFileLimit: number,
     private readonly budget = new Budget(IN_FLIGHT_BYTES),
   ) {}
 
@@ -72,7 +95,22 @@ export class ContentSaver {
     return { content: await Promise.all(saves), size };
   }
 
-  saveFile(path: Buffer | string, expectedSize: number): Promise<SavedContent> {
+  /**
+   * A file smaller than the minimum chunk is one blob: it is read with
+   * direct system calls and stored without the chunker. Larger files, and a
+   * small one that grew while being read, go through the stream path.
+   */
+  async saveFile(path: Buffer | string, expectedSize: number): Promise<SavedContent> {
+    if (expectedSize < this.smallFileLimit) {
+      const data = readSmallFile(path, expectedSize);
+      if (data?.length === 0) return { content: [], size: 0 };
+      if (data) {
+        const length = data.length;
+        const { id, added } = await this.session.saveSmallBlob(data);
+        this.onBytes(length, added);
+        return { content: [id], size: length };
+      }
+    }
     return this.saveStream(readFileChunks(path, expectedSize));
   }
 }

@@ -65,6 +65,19 @@ export class BlobWorkers {
     return { id: reply.id as string, ticket: { worker, seq } };
   }
 
+  /** Compresses and encrypts a blob whose id the caller computed; moves `data` to the worker when it owns its whole buffer. */
+  async sealData(id: string, data: Uint8Array): Promise<Buffer> {
+    const worker = this.#next++ % this.#workers.length;
+    const seq = this.#seq++;
+    const whole =
+      data.byteOffset === 0 &&
+      data.byteLength === data.buffer.byteLength &&
+      data.buffer instanceof ArrayBuffer;
+    const buffer = whole ? (data.buffer as ArrayBuffer) : new Uint8Array(data).buffer;
+    const reply = await this.#request(worker, seq, { op: "seal-data", seq, id, data: buffer }, [buffer]);
+    return Buffer.from(reply.envelope as ArrayBuffer);
+  }
+
   /** Compresses and encrypts an identified blob; returns its envelope. */
   async seal(ticket: BlobTicket): Promise<Buffer> {
     const reply = await this.#request(ticket.worker, ticket.seq, { op: "seal", seq: ticket.seq });
