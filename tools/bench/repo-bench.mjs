@@ -32,7 +32,7 @@ const env = {
 };
 
 function sh(cmd, args, options = {}) {
-  return execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env, ...options }).toString();
+  return (execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env, ...options }) ?? "").toString();
 }
 
 function ensureTools() {
@@ -118,6 +118,9 @@ function oneRun(base, ref, names, run) {
   }
   const phase = (key, fn) => {
     for (const n of order) {
+      // Flush the previous step's dirty pages first, so no tool pays for
+      // another's writeback.
+      sh("sync", []);
       const r = fn(n);
       result[n][key] = r.secs;
       result[n][`${key}Rss`] = r.rssMiB;
