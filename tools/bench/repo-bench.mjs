@@ -32,7 +32,9 @@ const env = {
 };
 
 function sh(cmd, args, options = {}) {
-  return (execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env, ...options }) ?? "").toString();
+  return (
+    execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env, ...options }) ?? ""
+  ).toString();
 }
 
 function ensureTools() {

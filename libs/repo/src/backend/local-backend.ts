@@ -24,14 +24,22 @@ async function readRange(
   return buf;
 }
 
-/** Recently used pack files kept open for positional reads; the least recently used idle one is closed first. */
+/**
+ * Recently used pack files kept open for positional reads. The least
+ * recently used idle one is closed when there are too many, and any handle
+ * idle for a second is closed by a sweep, so handles do not outlive the
+ * burst of reads they serve (nor wait for garbage collection to close them).
+ */
 class OpenFileCache {
   readonly #open = new Map<string, Promise<FsHandle>>();
   readonly #users = new Map<string, number>();
+  readonly #lastUsed = new Map<string, number>();
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly opener: (handle: FileHandle) => Promise<FsHandle>,
     private readonly max = 32,
+    private readonly idleMs = 1_000,
   ) {}
 
   async read(handle: FileHandle, range: { offset: number; length: number }): Promise<Buffer> {
@@ -43,12 +51,14 @@ class OpenFileCache {
     }
     this.#open.set(handle.name, pending);
     this.#users.set(handle.name, (this.#users.get(handle.name) ?? 0) + 1);
+    this.#startSweeper();
     try {
       return await readRange(await pending, handle, range);
     } finally {
       const left = (this.#users.get(handle.name) ?? 1) - 1;
       if (left === 0) this.#users.delete(handle.name);
       else this.#users.set(handle.name, left);
+      this.#lastUsed.set(handle.name, Date.now());
       await this.#evict();
     }
   }
@@ -56,12 +66,16 @@ class OpenFileCache {
   async forget(name: string): Promise<void> {
     const pending = this.#open.get(name);
     this.#open.delete(name);
+    this.#lastUsed.delete(name);
+    if (this.#open.size === 0) this.#stopSweeper();
     await pending?.then((fh) => fh.close()).catch(() => {});
   }
 
   async closeAll(): Promise<void> {
     const all = [...this.#open.values()];
     this.#open.clear();
+    this.#lastUsed.clear();
+    this.#stopSweeper();
     await Promise.all(all.map((p) => p.then((fh) => fh.close()).catch(() => {})));
   }
 
@@ -71,6 +85,22 @@ class OpenFileCache {
       if (this.#users.has(name)) continue;
       await this.forget(name);
     }
+  }
+
+  #startSweeper(): void {
+    if (this.#sweeper) return;
+    this.#sweeper = setInterval(() => {
+      const cutoff = Date.now() - this.idleMs;
+      for (const name of [...this.#open.keys()]) {
+        if (!this.#users.has(name) && (this.#lastUsed.get(name) ?? 0) <= cutoff) void this.forget(name);
+      }
+    }, this.idleMs);
+    this.#sweeper.unref();
+  }
+
+  #stopSweeper(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 }
 const DIRS: FileType[] = ["keys", "data", "index", "snapshots", "locks"];
