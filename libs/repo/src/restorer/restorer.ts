@@ -37,14 +37,8 @@ import {
   targetError,
   tempPath,
 } from "./restore-fs.js";
-import type {
-  OverwriteMode,
-  RestoreAction,
-  RestoreItem,
-  RestoreOptions,
-  RestoreProgress,
-  RestoreResult,
-} from "./restore-types.js";
+import { RestoreTally } from "./restore-tally.js";
+import type { OverwriteMode, RestoreOptions, RestoreResult } from "./restore-types.js";
 import { type RestoreRoot, selectRoots } from "./selection.js";
 import { SMALL_FILE_BYTES, writeSmallFile } from "./small-file-writer.js";
 
@@ -100,7 +94,6 @@ export function restoreSnapshot(
 
 type DirState = "new" | "replaced" | "existing";
 
-const PROGRESS_INTERVAL_MS = 250;
 export const DEFAULT_READ_LOCK_WAIT_MS = 10 * 60_000;
 /** Files written at once within one directory. */
 const FILES_IN_FLIGHT = 16;
@@ -115,17 +108,7 @@ class Restorer {
   readonly #zeros: ZeroBlobs = new Map();
   /** Hardlinked files restored so far: "dev:inode" in the snapshot → path on disk. */
   readonly #links = new Map<string, Buffer>();
-  readonly #result: RestoreResult = { files: 0, dirs: 0, bytes: 0, skipped: 0, unchanged: 0, errors: [] };
-  readonly #progress: RestoreProgress = {
-    phase: "restore",
-    files: 0,
-    dirs: 0,
-    bytes: 0,
-    skipped: 0,
-    totalFiles: 0,
-    totalBytes: 0,
-  };
-  #lastProgress = 0;
+  readonly #tally: RestoreTally;
   readonly #files = new Budget(FILES_IN_FLIGHT);
   readonly #createdDirs = new Set<string>();
   #root: Buffer = Buffer.alloc(0);
@@ -145,6 +128,7 @@ class Restorer {
     this.#overwrite = overwrite;
     this.#dry = options.dryRun ?? false;
     this.#owner = options.sameOwner ?? this.#isRoot;
+    this.#tally = new RestoreTally(options);
   }
 
   async run(snapshot: Pick<Snapshot, "tree" | "paths">): Promise<RestoreResult> {
@@ -185,8 +169,8 @@ class Restorer {
     for (const { path, node, state } of [...ancestors.values()].reverse()) {
       if (state) await this.#finishDir(path, node, state);
     }
-    this.#emitProgress(true);
-    return this.#result;
+    this.#tally.emit(true);
+    return this.#tally.result;
   }
 
   async #prepareTarget(): Promise<void> {
@@ -215,8 +199,7 @@ class Restorer {
   async #countTotals(roots: readonly RestoreRoot[]): Promise<void> {
     const count = (node: TreeNode) => {
       if (node.type === "dir") return;
-      this.#progress.totalFiles++;
-      if (node.type === "file") this.#progress.totalBytes += node.size;
+      this.#tally.planned(node);
     };
     for (const root of roots) {
       if (!root.childrenOnly) count(root.node);
@@ -263,7 +246,7 @@ class Restorer {
 
   async #restoreNode(dir: Buffer, node: TreeNode, components: Buffer[]): Promise<void> {
     const path = joinPath(dir, nodeNameBytes(node));
-    this.#progress.currentPath = displayPath(components);
+    this.#tally.at(components);
     try {
       switch (node.type) {
         case "dir":
@@ -277,7 +260,7 @@ class Restorer {
         case "blockdev":
           return await this.#restoreSpecial(path, node, components);
         case "socket":
-          return this.#skip(path, node, components, "sockets are not restored");
+          return this.#tally.skip(path, node, components, "sockets are not restored");
         default:
           throw new RepoError(
             "data_corrupt",
@@ -305,7 +288,7 @@ class Restorer {
       state = "existing";
     } else if (existing) {
       if (this.#overwrite === "never") {
-        this.#skip(path, node, components, "a non-directory of that name exists");
+        this.#tally.skip(path, node, components, "a non-directory of that name exists");
         return undefined;
       }
       state = "replaced";
@@ -316,11 +299,12 @@ class Restorer {
       this.#createdDirs.add(path.toString("latin1"));
     }
     if (state === "existing") {
-      if (this.#overwrite === "never") this.#skip(path, node, components, "exists");
-      else if (existing && sameMetadata(existing, node, this.#owner)) this.#unchanged(path, node, components);
-      else this.#done(path, node, components, "update-metadata");
+      if (this.#overwrite === "never") this.#tally.skip(path, node, components, "exists");
+      else if (existing && sameMetadata(existing, node, this.#owner))
+        this.#tally.unchanged(path, node, components);
+      else this.#tally.done(path, node, components, "update-metadata");
     } else {
-      this.#done(path, node, components, state === "new" ? "create" : "replace");
+      this.#tally.done(path, node, components, state === "new" ? "create" : "replace");
     }
     return state;
   }
@@ -351,16 +335,16 @@ class Restorer {
     const existing = this.#createdDirs.has(dir.toString("latin1")) ? undefined : await lstatMaybe(path);
     const key = hardlinkKey(node);
     const first = key ? this.#links.get(key) : undefined;
-    if (existing && this.#overwrite === "never") return this.#skip(path, node, components, "exists");
+    if (existing && this.#overwrite === "never") return this.#tally.skip(path, node, components, "exists");
     if (existing?.isFile() && this.#overwrite === "if-changed") {
       const verdict = await this.#compareFile(path, existing, node, first);
       if (verdict === "same") {
         if (key && !first) this.#links.set(key, path);
-        return this.#unchanged(path, node, components);
+        return this.#tally.unchanged(path, node, components);
       }
       if (verdict === "metadata" && existing.nlink === 1n && (await this.#fixFileMetadata(path, node))) {
         if (key && !first) this.#links.set(key, path);
-        return this.#done(path, node, components, "update-metadata");
+        return this.#tally.done(path, node, components, "update-metadata");
       }
     }
     let linked = false;
@@ -371,10 +355,10 @@ class Restorer {
       linked = first !== undefined;
     }
     if (key && !linked) this.#links.set(key, path);
-    if (!linked) this.#result.bytes += node.size;
+    if (!linked) this.#tally.restoredBytes(node.size);
     // Written content counts its progress as it goes; links and dry runs have none to count.
-    if (linked || this.#dry) this.#progress.bytes += node.size;
-    this.#done(path, node, components, existing ? "replace" : "create");
+    if (linked || this.#dry) this.#tally.bytes(node.size);
+    this.#tally.done(path, node, components, existing ? "replace" : "create");
   }
 
   async #compareFile(
@@ -436,8 +420,7 @@ class Restorer {
           await writeAll(fh, piece.data, piece.offset);
           end = piece.offset + piece.length;
         }
-        this.#progress.bytes += piece.length;
-        this.#emitProgress();
+        this.#tally.bytes(piece.length);
       }
       if (end < node.size) await fh.truncate(node.size);
       await this.#applyMetadata(fh, node, path, true);
@@ -488,15 +471,16 @@ class Restorer {
       );
     }
     const existing = await lstatMaybe(path);
-    if (existing && this.#overwrite === "never") return this.#skip(path, node, components, "exists");
+    if (existing && this.#overwrite === "never") return this.#tally.skip(path, node, components, "exists");
     if (
       existing?.isSymbolicLink() &&
       this.#overwrite === "if-changed" &&
       (await readlink(path, { encoding: "buffer" })).equals(target)
     ) {
-      if (sameMetadata(existing, node, this.#owner, false)) return this.#unchanged(path, node, components);
+      if (sameMetadata(existing, node, this.#owner, false))
+        return this.#tally.unchanged(path, node, components);
       if (!this.#dry) await this.#applyLinkMetadata(path, node);
-      return this.#done(path, node, components, "update-metadata");
+      return this.#tally.done(path, node, components, "update-metadata");
     }
     if (!this.#dry) {
       const temp = tempPath(dir);
@@ -510,7 +494,7 @@ class Restorer {
         throw err;
       }
     }
-    this.#done(path, node, components, existing ? "replace" : "create");
+    this.#tally.done(path, node, components, existing ? "replace" : "create");
   }
 
   async #applyLinkMetadata(path: Buffer, node: TreeNode, shownPath = path): Promise<void> {
@@ -523,15 +507,15 @@ class Restorer {
 
   async #restoreSpecial(path: Buffer, node: TreeNode, components: Buffer[]): Promise<void> {
     if (node.type !== "fifo" && !this.#isRoot) {
-      this.#issue(path, "device files can only be created by root; not restored");
-      return this.#skip(path, node, components, "needs root");
+      this.#tally.issue(path, "device files can only be created by root; not restored");
+      return this.#tally.skip(path, node, components, "needs root");
     }
     const existing = await lstatMaybe(path);
-    if (existing && this.#overwrite === "never") return this.#skip(path, node, components, "exists");
+    if (existing && this.#overwrite === "never") return this.#tally.skip(path, node, components, "exists");
     if (existing && this.#overwrite === "if-changed" && sameSpecial(existing, node)) {
-      if (sameMetadata(existing, node, this.#owner)) return this.#unchanged(path, node, components);
+      if (sameMetadata(existing, node, this.#owner)) return this.#tally.unchanged(path, node, components);
       if (!this.#dry) await this.#applySpecialMetadata(path, node);
-      return this.#done(path, node, components, "update-metadata");
+      return this.#tally.done(path, node, components, "update-metadata");
     }
     if (!this.#dry) {
       // mkfifo/mknod take text paths: create under a plain name in the target, then rename into place.
@@ -540,8 +524,8 @@ class Restorer {
         await makeSpecial(staging, node);
       } catch (err) {
         const e = err as NodeJS.ErrnoException & { stderr?: string };
-        this.#issue(path, `cannot create ${node.type}: ${(e.stderr || e.message).trim()}`);
-        return this.#skip(path, node, components, "cannot be created");
+        this.#tally.issue(path, `cannot create ${node.type}: ${(e.stderr || e.message).trim()}`);
+        return this.#tally.skip(path, node, components, "cannot be created");
       }
       const temp = Buffer.from(staging);
       try {
@@ -553,7 +537,7 @@ class Restorer {
         throw err;
       }
     }
-    this.#done(path, node, components, existing ? "replace" : "create");
+    this.#tally.done(path, node, components, existing ? "replace" : "create");
   }
 
   /** Path-based, since opening a FIFO would block: lchown and lutimes do not follow links; chmod acts on a node just checked or created. */
@@ -576,10 +560,9 @@ class Restorer {
       node,
       pieces,
       chown: this.#owner && !(node.uid === OWN_UID && node.gid === OWN_GID),
-      onRefused: (what, err) => this.#issue(path, `cannot set ${what}: ${(err as Error).message}`),
+      onRefused: (what, err) => this.#tally.issue(path, `cannot set ${what}: ${(err as Error).message}`),
     });
-    this.#progress.bytes += node.size;
-    this.#emitProgress();
+    this.#tally.bytes(node.size);
   }
 
   /** `created`: this restore just created the file, so it is owned by this process already. */
@@ -596,66 +579,8 @@ class Restorer {
       await fn();
     } catch (err) {
       if (!isMetadataRefusal(err)) throw err;
-      this.#issue(path, `cannot set ${what}: ${(err as Error).message}`);
+      this.#tally.issue(path, `cannot set ${what}: ${(err as Error).message}`);
     }
-  }
-
-  #issue(path: Buffer, message: string): void {
-    this.#result.errors.push({ path: path.toString("utf8"), message });
-  }
-
-  #done(path: Buffer, node: TreeNode, components: Buffer[], action: RestoreAction): void {
-    if (node.type === "dir") {
-      this.#result.dirs++;
-      this.#progress.dirs++;
-    } else {
-      this.#result.files++;
-      this.#progress.files++;
-    }
-    this.#item(path, node, components, action);
-  }
-
-  #unchanged(path: Buffer, node: TreeNode, components: Buffer[]): void {
-    this.#result.unchanged++;
-    this.#result.skipped++;
-    this.#progress.skipped++;
-    if (node.type === "file") this.#progress.bytes += node.size;
-    this.#item(path, node, components, "unchanged");
-  }
-
-  #skip(path: Buffer, node: TreeNode, components: Buffer[], reason: string): void {
-    this.#result.skipped++;
-    this.#progress.skipped++;
-    if (node.type === "file") this.#progress.bytes += node.size;
-    this.#item(path, node, components, "skip", reason);
-  }
-
-  #item(path: Buffer, node: TreeNode, components: Buffer[], action: RestoreAction, reason?: string): void {
-    this.#emitProgress();
-    if (!this.options.onItem) return;
-    const item: RestoreItem = {
-      path: displayPath(components),
-      targetPath: path,
-      type: node.type,
-      action,
-      size: node.type === "file" ? node.size : 0,
-    };
-    if (reason) item.reason = reason;
-    this.options.onItem(item);
-  }
-
-  #emitProgress(final = false): void {
-    const listener = this.options.onProgress;
-    if (!listener) return;
-    const now = performance.now();
-    if (!final && now - this.#lastProgress < PROGRESS_INTERVAL_MS) return;
-    this.#lastProgress = now;
-    const p: RestoreProgress = { ...this.#progress };
-    if (final) {
-      p.phase = "done";
-      delete p.currentPath;
-    }
-    listener(p);
   }
 }
 
