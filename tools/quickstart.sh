@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start: installs what is needed, builds, then runs a controller with
 # its embedded SQLite catalog and one agent enrolled to it, on this machine,
-# on loopback. State lives in .pwdr-quickstart/; Ctrl-C stops both.
+# on loopback, and backs up the project's docs into a local encrypted
+# repository. State lives in .pwdr-quickstart/; Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -44,6 +45,15 @@ agent_pid=$!
 
 for _ in $(seq 100); do $controller hosts --data-dir "$state/controller" | grep -q online && break; sleep 0.2; done
 $controller hosts --data-dir "$state/controller"
+
+# A first real backup into a local encrypted repository: the project's docs.
+export PWDR_REPOSITORY=$state/repo PWDR_PASSWORD_FILE=$state/repo.pass
+if [[ ! -f $state/repo/config ]]; then
+  (umask 077 && head -c 24 /dev/urandom | base64 >"$PWDR_PASSWORD_FILE")
+  $agent init
+fi
+$agent backup "$root/docs" --tag quickstart
+$agent snapshots
 cat <<INFO
 
 PWDR is running: a controller (SQLite catalog) and one agent connected over mutual TLS.
@@ -51,6 +61,8 @@ PWDR is running: a controller (SQLite catalog) and one agent connected over mutu
   agent log        $state/agent.log
   catalog          $state/controller/catalog.db
   controller CA    $state/controller/pki/ca.crt
+  repository       $state/repo (password in $state/repo.pass)
+  try              PWDR_REPOSITORY=$state/repo PWDR_PASSWORD_FILE=$state/repo.pass node apps/agent/dist/main.js ls latest -R
   list hosts       node apps/controller/dist/main.js hosts --data-dir $state/controller
 Press Ctrl-C to stop both.
 INFO
