@@ -1,3 +1,4 @@
+import { createLogger } from "@pwdr/logging";
 import { Command, InvalidArgumentError } from "commander";
 import { backupCommand } from "./commands/backup.js";
 import { checkCommand } from "./commands/check.js";
@@ -11,7 +12,6 @@ import { pruneCommand } from "./commands/prune.js";
 import { restoreCommand } from "./commands/restore.js";
 import { snapshotsCommand } from "./commands/snapshots.js";
 import { unlockCommand } from "./commands/unlock.js";
-import { createLogger } from "./logger.js";
 import { describeFailure } from "./ui/output.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/pwdr-agent";

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { create } from "@bufbuild/protobuf";
 import { durationMs, timestampMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
+import type { Logger } from "@pwdr/logging";
 import {
   AgentMessageSchema,
   AgentSessionService,
@@ -16,7 +17,6 @@ import {
 import type { AgentIdentity } from "./agent-identity.js";
 import { backoffDelayMs } from "./backoff.js";
 import { collectHostFacts } from "./host-facts.js";
-import type { Logger } from "./logger.js";
 
 export interface SessionClientOptions {
   identity: AgentIdentity;

@@ -1,11 +1,11 @@
 import { openCatalog } from "@pwdr/catalog";
+import { createLogger } from "@pwdr/logging";
 import { Command, InvalidArgumentError } from "commander";
 import { loadOrCreateControllerPki } from "./controller-pki.js";
 import { startController } from "./controller-server.js";
 import { parseDuration } from "./duration.js";
 import { createEnrollmentToken } from "./enrollment-tokens.js";
 import { listHosts, renderHostTable } from "./host-list.js";
-import { createLogger } from "./logger.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/pwdr-controller";
 

@@ -2,10 +2,10 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { type Catalog, openCatalog } from "@pwdr/catalog";
+import { createLogger, type Logger } from "@pwdr/logging";
 import { AgentSessionService, addService, EnrollmentService, serverCredentials } from "@pwdr/protocol";
 import { type ControllerPki, loadOrCreateControllerPki } from "./controller-pki.js";
 import { enrollmentHandlers } from "./enrollment-service.js";
-import { createLogger, type Logger } from "./logger.js";
 import { SessionRegistry } from "./session-registry.js";
 import { sessionHandlers } from "./session-service.js";
 

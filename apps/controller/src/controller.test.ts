@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { createLogger } from "@pwdr/logging";
 import { createKeyAndCsr } from "@pwdr/pki";
 import {
   AgentSessionService,
@@ -14,7 +15,6 @@ import { createTestCa, makeTempDir } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningController, startController } from "./controller-server.js";
 import { createEnrollmentToken } from "./enrollment-tokens.js";
-import { createLogger } from "./logger.js";
 
 let controller: RunningController;
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import type { Catalog } from "@pwdr/catalog";
+import type { Logger } from "@pwdr/logging";
 import { signCsr } from "@pwdr/pki";
 import {
   certificateFingerprint,
@@ -16,7 +17,6 @@ import {
 } from "@pwdr/protocol";
 import type { ControllerPki } from "./controller-pki.js";
 import { RpcError, toServiceError } from "./grpc-errors.js";
-import type { Logger } from "./logger.js";
 
 export const AGENT_CERT_VALIDITY_DAYS = 90;
 

@@ -3,6 +3,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import type { Catalog } from "@pwdr/catalog";
+import type { Logger } from "@pwdr/logging";
 import {
   type AgentMessage,
   type AgentSessionService,
@@ -13,7 +14,6 @@ import {
   type ResponseInitOf,
   type ServiceImplementation,
 } from "@pwdr/protocol";
-import type { Logger } from "./logger.js";
 import type { LiveSession, SessionRegistry } from "./session-registry.js";
 
 export interface SessionDeps {
