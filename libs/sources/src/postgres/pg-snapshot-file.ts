@@ -1,0 +1,35 @@
+import { Writable } from "node:stream";
+import { dumpFile, isRepoError, RepoError, type Repository, type Snapshot } from "@pwdr/repo";
+import { MANIFEST_PATH } from "./pg-layout.js";
+import type { PgManifest } from "./pg-manifest.js";
+
+/** Reads the manifest a PostgreSQL backup stored in its snapshot. */
+export async function readManifest(
+  repo: Repository,
+  snapshot: Snapshot & { id: string },
+): Promise<PgManifest> {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  try {
+    await dumpFile(repo, snapshot, MANIFEST_PATH, sink);
+  } catch (err) {
+    if (!isRepoError(err, "path_not_found")) throw err;
+    throw new RepoError(
+      "invalid_argument",
+      `snapshot ${snapshot.id.slice(0, 12)} is not a PostgreSQL backup (it has no ${MANIFEST_PATH}); pick a snapshot of the postgres source`,
+    );
+  }
+  const manifest = JSON.parse(Buffer.concat(chunks).toString("utf8")) as PgManifest;
+  if (manifest.format !== 1) {
+    throw new RepoError(
+      "invalid_argument",
+      `PostgreSQL backup format ${manifest.format} is newer than this build; upgrade pwdr`,
+    );
+  }
+  return manifest;
+}

@@ -1,0 +1,176 @@
+import { isRepoError, listSnapshots, type Repository } from "@pwdr/repo";
+import { freePort, type PostgresServer, startPostgres } from "@pwdr/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pgBackupRun } from "../test-support/pg-backup-run.js";
+import {
+  failingBinDir,
+  logicalDump,
+  oldPgDumpBinDir,
+  PIWARDRIVE_SCHEMA,
+  requirePasswords,
+  SUPERUSER_PASSWORD,
+  sql,
+} from "../test-support/pg-fixture.js";
+import { pgTempRepository } from "../test-support/pg-temp-repo.js";
+import type { PgConnection } from "./pg-connection.js";
+import { restorePostgres } from "./restore-postgres.js";
+
+const DB = "piwardrive";
+let server: PostgresServer;
+let repo: Repository;
+let conn: PgConnection;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  await requirePasswords(server);
+  conn = {
+    host: server.host,
+    port: server.port,
+    user: "postgres",
+    password: SUPERUSER_PASSWORD,
+    binDir: server.binDir,
+  };
+  await sql(server, "postgres", `CREATE DATABASE ${DB}`, SUPERUSER_PASSWORD);
+  await sql(server, DB, PIWARDRIVE_SCHEMA, SUPERUSER_PASSWORD);
+  repo = await pgTempRepository();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function expectSourceFailed(p: Promise<unknown>): Promise<Error> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isRepoError(err, "source_failed"), String(err)).toBe(true);
+  return err as Error;
+}
+
+describe("PostgreSQL source", () => {
+  it("backs up roles and a database, and restores them identically after both are dropped", async () => {
+    const before = logicalDump(server, DB);
+    const { backup, source } = await pgBackupRun(repo, { connection: conn, databases: [DB] });
+    expect(source.kind).toBe("postgres");
+    expect(source.version).toMatch(new RegExp(`^${server.version}\\.`));
+    expect(source.counts).toEqual({
+      "table:piwardrive.public.sessions": 20,
+      "table:piwardrive.public.settings": 2,
+      "table:piwardrive.public.wifi_detections": 60000,
+    });
+    expect(backup.snapshot.paths).toContain("/postgres/piwardrive/data/public.wifi_detections.dump");
+
+    await sql(server, "postgres", `DROP DATABASE ${DB}`, SUPERUSER_PASSWORD);
+    await sql(server, "postgres", "DROP ROLE pw_app; DROP ROLE pw_reader", SUPERUSER_PASSWORD);
+    const restored = await restorePostgres({ repo, snapshotId: backup.id }, { connection: conn, jobs: 3 });
+
+    expect(restored).toEqual({ databases: [DB], tables: 3, rowsVerified: 60022 });
+    expect(logicalDump(server, DB)).toBe(before);
+    const seq = await sql(server, DB, "SELECT last_value FROM export_batch_seq", SUPERUSER_PASSWORD);
+    expect(seq.rows[0]).toEqual({ last_value: "142" });
+  });
+
+  it("restores into another database name, and refuses to overwrite one without clean", async () => {
+    const { backup } = await pgBackupRun(repo, { connection: conn, databases: [DB] });
+    const restored = await restorePostgres(
+      { repo, snapshotId: backup.id },
+      { connection: conn, databases: [DB], targetDatabase: (n) => `${n}_copy` },
+    );
+    expect(restored.databases).toEqual([`${DB}_copy`]);
+    expect(logicalDump(server, `${DB}_copy`)).toBe(logicalDump(server, DB));
+
+    const err = await expectSourceFailed(
+      restorePostgres({ repo, snapshotId: backup.id }, { connection: conn }),
+    );
+    expect(err.message).toMatch(/database "piwardrive" already exists; restore with clean/);
+  });
+
+  it("stores little on a second backup when one small table changed", async () => {
+    const first = await pgBackupRun(repo, { connection: conn, databases: [DB] });
+    await sql(
+      server,
+      DB,
+      "UPDATE settings SET value = '{\"baud\": 4800}' WHERE key = 'gps'",
+      SUPERUSER_PASSWORD,
+    );
+    const second = await pgBackupRun(repo, { connection: conn, databases: [DB] });
+    const total = first.backup.snapshot.summary.bytes;
+    expect(total).toBeGreaterThan(5_000_000);
+    // Everything but the changed table, the schema dumps and each file's header dedups.
+    expect(second.backup.snapshot.summary.addedBytes).toBeLessThan(total / 20);
+  });
+
+  it("replaces a live database with clean, and names tables whose row counts do not match", async () => {
+    const { backup } = await pgBackupRun(repo, { connection: conn, databases: [DB] });
+    await sql(server, DB, "DELETE FROM settings WHERE key = 'upload'", SUPERUSER_PASSWORD);
+    await restorePostgres({ repo, snapshotId: backup.id }, { connection: conn, clean: true });
+    const rows = await sql(server, DB, "SELECT count(*)::int AS n FROM settings", SUPERUSER_PASSWORD);
+    expect(rows.rows[0]).toEqual({ n: 2 });
+
+    const tampered = await pgBackupRun(repo, {
+      connection: conn,
+      databases: [DB],
+      counts: { "table:piwardrive.public.settings": 99 },
+    });
+    const err = await expectSourceFailed(
+      restorePostgres(
+        { repo, snapshotId: tampered.backup.id },
+        { connection: conn, targetDatabase: (n) => `${n}_verify` },
+      ),
+    );
+    expect(err.message).toBe(
+      'restored database "piwardrive_verify" does not match the backup: public.settings has 2 rows, the backup 99',
+    );
+  });
+
+  it("fails with a clear error that hides the password when the password is wrong", async () => {
+    const bad = "Wr0ng-Password-xyz";
+    const before = (await listSnapshots(repo)).length;
+    const err = await expectSourceFailed(
+      pgBackupRun(repo, { connection: { ...conn, password: bad }, databases: [DB] }),
+    );
+    expect(err.message).toMatch(/password authentication failed/);
+    expect(err.message).toMatch(/check the user and password/);
+    expect(err.message).not.toContain(bad);
+    expect(JSON.stringify(err)).not.toContain(bad);
+    expect((await listSnapshots(repo)).length).toBe(before);
+  });
+
+  it("fails with a clear error when the server is unreachable", async () => {
+    const port = await freePort();
+    const err = await expectSourceFailed(
+      pgBackupRun(repo, { connection: { ...conn, port }, databases: [DB] }),
+    );
+    expect(err.message).toMatch(new RegExp(`cannot connect to PostgreSQL postgres@127\\.0\\.0\\.1:${port}`));
+    expect(err.message).toMatch(/check that PostgreSQL is running/);
+  });
+
+  it("aborts the backup, writing no snapshot, when pg_dump dies mid-way", async () => {
+    const before = (await listSnapshots(repo)).length;
+    const err = await expectSourceFailed(
+      pgBackupRun(repo, { connection: { ...conn, binDir: failingBinDir(server.binDir) }, databases: [DB] }),
+    );
+    expect(err.message).toMatch(
+      /pg_dump of table public\.sessions of database "piwardrive" failed: pg_dump exited with status 1: pg_dump: error: simulated crash/,
+    );
+    expect(err.message).not.toContain(SUPERUSER_PASSWORD);
+    expect((await listSnapshots(repo)).length).toBe(before);
+  });
+
+  it("refuses a pg_dump older than the server before dumping anything", async () => {
+    const err = await pgBackupRun(repo, {
+      connection: { ...conn, binDir: oldPgDumpBinDir(server.binDir) },
+      databases: [DB],
+    }).then(
+      () => new Error("backup succeeded"),
+      (e: unknown) => e as Error,
+    );
+    expect(isRepoError(err, "invalid_argument"), String(err)).toBe(true);
+    expect(err.message).toMatch(
+      new RegExp(
+        `pg_dump is PostgreSQL 9 but the server is PostgreSQL ${server.version}; install the PostgreSQL ${server.version} client tools`,
+      ),
+    );
+  });
+});

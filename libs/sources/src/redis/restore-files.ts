@@ -1,0 +1,118 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { SourceRestoreContext } from "../source.js";
+import { endpoint, type RedisConnection, withRedis } from "./connection.js";
+import { installStaged, removeStrays, stageFiles } from "./data-dir.js";
+import { invalidArgument, sourceFailed } from "./failure.js";
+import { readHead } from "./file-reads.js";
+import { type AofHandling, planRestore, type RestorePlan } from "./restore-plan.js";
+import { loadRedisSnapshot } from "./snapshot-read.js";
+import { assertAofNamesMatch, assertTargetMatches, readTarget } from "./target.js";
+import { pollTiming, type RedisTimingOptions } from "./timing.js";
+import { verifyCounts } from "./verify-counts.js";
+import { assertRestorable, rdbFormatOf } from "./version.js";
+import { waitUntilLoaded } from "./wait-loaded.js";
+
+export interface RedisFileRestoreOptions extends RedisTimingOptions {
+  /** Redis's data directory (its `dir`) as this process sees it. */
+  dataDir: string;
+  /** The target's persistence mode; must match its running config (checked before anything is stopped). */
+  appendonly: boolean;
+  /** The host's configured way to stop Redis; resolves once it has exited. */
+  stop(): Promise<void>;
+  /** The host's configured way to start Redis again. */
+  start(): Promise<void>;
+  connection: RedisConnection;
+}
+
+export interface RedisRestoreResult {
+  /** `redis:db<N>` → keys after the restore. */
+  counts: Record<string, number>;
+  aof: AofHandling | "not-applicable";
+  /** Files removed from the data dir before installing (names only). */
+  removed: string[];
+}
+
+/**
+ * File-mode restore. Everything that can refuse does so while Redis still
+ * runs: the snapshot is read, versions and settings are checked, and files
+ * are staged in the data dir. Only then: stop, remove strays, rename into
+ * place, start, wait for the load, verify key counts.
+ */
+export async function restoreRedisFiles(
+  ctx: SourceRestoreContext,
+  options: RedisFileRestoreOptions,
+): Promise<RedisRestoreResult> {
+  const where = endpoint(options.connection);
+  const timing = pollTiming(options);
+  const { snapshot, record } = await loadRedisSnapshot(ctx.repo, ctx.snapshotId);
+  if (record.mode !== "files") {
+    throw invalidArgument(
+      `snapshot ${ctx.snapshotId} is a logical Redis backup; restore it with restoreRedisLogical`,
+    );
+  }
+  const target = await withRedis(options.connection, (client) => readTarget(client, where));
+  assertRestorable(record.redisVersion, target.version, record.rdb?.format);
+  await assertTargetMatches(target, options, where);
+  const plan = planRestore(record, target.layout, options.appendonly);
+  if (plan.aof === "restored") assertAofNamesMatch(record.aof?.appendfilename, target.layout, where);
+  ctx.onProgress?.({ phase: "stage", bytesDone: 0 });
+  const staging = await stageFiles(ctx.repo, snapshot, plan, options.dataDir);
+  try {
+    await checkStagedRdb(staging, plan, target.version, target.layout.dbfilename);
+    const removed = await swapFiles(ctx, options, staging, plan, target.layout.appenddirname);
+    ctx.onProgress?.({ phase: "verify", bytesDone: 0 });
+    await waitUntilLoaded(options.connection, timing);
+    const counts = await withRedis(options.connection, async (client) => {
+      await assertAppendonly(client, options.appendonly, where);
+      return verifyCounts(
+        client,
+        { expected: record.counts, mayHaveExpired: record.expires, allowExtra: false },
+        where,
+      );
+    });
+    return { counts, aof: plan.aof, removed };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** The header of the RDB actually restored, not only the recorded one, decides. */
+async function checkStagedRdb(staging: string, plan: RestorePlan, targetVersion: string, dbfilename: string) {
+  if (!plan.files.some((f) => f.to === dbfilename)) return;
+  const format = rdbFormatOf(await readHead(join(staging, dbfilename), 9));
+  if (format === undefined)
+    throw sourceFailed("the RDB in the backup has no valid header; the snapshot is damaged");
+  assertRestorable("0", targetVersion, format);
+}
+
+async function swapFiles(
+  ctx: SourceRestoreContext,
+  options: RedisFileRestoreOptions,
+  staging: string,
+  plan: RestorePlan,
+  appenddirname: string,
+): Promise<string[]> {
+  ctx.onProgress?.({ phase: "stop", bytesDone: 0 });
+  await options.stop();
+  const removed = await removeStrays(options.dataDir, appenddirname);
+  await installStaged(staging, plan, options.dataDir);
+  ctx.onProgress?.({ phase: "start", bytesDone: 0 });
+  await options.start();
+  return removed;
+}
+
+/** A start hook that brought Redis up with other settings would make the AOF handling wrong. */
+async function assertAppendonly(
+  client: Parameters<typeof verifyCounts>[0],
+  expected: boolean,
+  where: string,
+) {
+  const reply = (await client.config("GET", "appendonly")) as string[];
+  if ((reply[1] === "yes") !== expected) {
+    throw sourceFailed(
+      `Redis at ${where} came back with appendonly ${reply[1]}, expected ${expected ? "yes" : "no"}; ` +
+        "check the config file the start hook uses",
+    );
+  }
+}
