@@ -3,6 +3,16 @@
 // run and restores it, verifying against the counts it recorded.
 
 export {
+  backupConfig,
+  type CertificateRecord,
+  CONFIG_FORMAT_VERSION,
+  type ConfigBackupOptions,
+  type ConfigBackupRecord,
+  type ConfigRestoreOptions,
+  type ConfigRestoreResult,
+  restoreConfig,
+} from "./config/index.js";
+export {
   backupPostgres,
   type PgConnection,
   type PgDatabaseManifest,
