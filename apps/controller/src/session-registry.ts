@@ -23,14 +23,6 @@ export class SessionRegistry {
     return true;
   }
 
-  get(hostId: string): LiveSession | undefined {
-    return this.#byHost.get(hostId);
-  }
-
-  get size(): number {
-    return this.#byHost.size;
-  }
-
   closeAll(code: number, reason: string): void {
     for (const s of [...this.#byHost.values()]) s.close(code, reason);
     this.#byHost.clear();

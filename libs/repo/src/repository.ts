@@ -116,11 +116,6 @@ export class Repository {
     }
   }
 
-  /** Names of index files read so far. */
-  get loadedIndexes(): ReadonlySet<string> {
-    return this.#loadedIndexes;
-  }
-
   /** Packs present in the backend that no index lists: left by a writer that crashed before its index. */
   async findUnindexedPacks(): Promise<{ id: string; entries: Awaited<ReturnType<typeof readPackHeader>> }[]> {
     const found = [];

@@ -36,10 +36,6 @@ export class FastCdc {
     this.#cutter = new Cutter(params);
   }
 
-  get maxSize(): number {
-    return this.#cutter.max;
-  }
-
   /** Length of the next chunk of buf[start, end). */
   cut(buf: Uint8Array, start: number, end: number): number {
     return this.#cutter.cut(buf, start, end);

@@ -485,16 +485,26 @@ class Restorer {
     if (!this.#dry) {
       const temp = tempPath(dir);
       await symlink(target, temp);
-      try {
-        await this.#applyLinkMetadata(temp, node, path);
-        if (existing?.isDirectory()) await rm(path, { recursive: true, force: true });
-        await rename(temp, path);
-      } catch (err) {
-        await unlink(temp).catch(() => {});
-        throw err;
-      }
+      await this.#place(temp, path, existing, () => this.#applyLinkMetadata(temp, node, path));
     }
     this.#tally.done(path, node, components, existing ? "replace" : "create");
+  }
+
+  /** Finishes a temporary entry (`prepare`), then moves it into place over whatever is there; removes it on failure. */
+  async #place(
+    temp: Buffer,
+    path: Buffer,
+    existing: BigIntStats | undefined,
+    prepare: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await prepare();
+      if (existing?.isDirectory()) await rm(path, { recursive: true, force: true });
+      await rename(temp, path);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
   }
 
   async #applyLinkMetadata(path: Buffer, node: TreeNode, shownPath = path): Promise<void> {
@@ -528,14 +538,7 @@ class Restorer {
         return this.#tally.skip(path, node, components, "cannot be created");
       }
       const temp = Buffer.from(staging);
-      try {
-        await this.#applySpecialMetadata(temp, node, path);
-        if (existing?.isDirectory()) await rm(path, { recursive: true, force: true });
-        await rename(temp, path);
-      } catch (err) {
-        await unlink(temp).catch(() => {});
-        throw err;
-      }
+      await this.#place(temp, path, existing, () => this.#applySpecialMetadata(temp, node, path));
     }
     this.#tally.done(path, node, components, existing ? "replace" : "create");
   }
