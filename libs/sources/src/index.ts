@@ -1,6 +1,6 @@
-// Backup sources of a PiWardrive host: PostgreSQL and Redis (more to come:
-// configuration and application data). Each writes one snapshot per backup
-// run and restores it, verifying against the counts it recorded.
+// Backup sources of a PiWardrive host: PostgreSQL, Redis, configuration and
+// application data. Each writes one snapshot per backup run and restores it,
+// verifying against the counts it recorded.
 
 export {
   backupConfig,
@@ -12,6 +12,14 @@ export {
   type ConfigRestoreResult,
   restoreConfig,
 } from "./config/index.js";
+export {
+  backupFileTree,
+  FILES_FORMAT_VERSION,
+  type FileTreeBackupOptions,
+  type FileTreeBackupRecord,
+  fileTreeBackupOptions,
+  restoreFileTree,
+} from "./files/index.js";
 export {
   backupPostgres,
   type PgConnection,
@@ -43,3 +51,4 @@ export type {
   SourceProgress,
   SourceRestoreContext,
 } from "./source.js";
+export type { TreeRestoreOptions, TreeRestoreResult } from "./tree/restore-tree.js";

@@ -1,8 +1,8 @@
 import { RepoError } from "@pwdr/repo";
 import type { SourceBackupContext, SourceBackupResult } from "../source.js";
-import { checkPaths } from "./check-paths.js";
+import { checkPaths } from "../tree/check-paths.js";
+import { excludeFilter } from "../tree/exclude-filter.js";
 import type { ConfigBackupOptions, ConfigBackupRecord } from "./config-types.js";
-import { excludeFilter } from "./exclude-filter.js";
 import { scanCertificates } from "./scan-certificates.js";
 import { walkPaths } from "./walk-paths.js";
 
@@ -30,7 +30,11 @@ export async function backupConfig(
   if (!Number.isFinite(warningDays) || warningDays < 0) {
     throw new RepoError("invalid_argument", `expiryWarningDays must be a number ≥ 0, got ${warningDays}`);
   }
-  const { present, missingOptional } = await checkPaths(options.paths, options.optionalPaths ?? []);
+  const { present, missingOptional } = await checkPaths(
+    options.paths,
+    options.optionalPaths ?? [],
+    "configuration paths",
+  );
   for (const path of missingOptional) log(`config: optional path ${path} does not exist, skipped`);
 
   ctx.onProgress?.({ phase: "scan", bytesDone: 0 });

@@ -1,4 +1,4 @@
-import type { RestoreIssue } from "@pwdr/repo";
+import type { TreeRestoreOptions, TreeRestoreResult } from "../tree/restore-tree.js";
 
 export interface ConfigBackupOptions {
   /** Absolute files and directories: /etc/piwardrive, nginx config, compose and .env files, cert dirs. */
@@ -46,20 +46,6 @@ export interface ConfigBackupRecord {
   warnings: string[];
 }
 
-export interface ConfigRestoreOptions {
-  /** "" or "/": back to the original paths; otherwise a directory such as /mnt/newroot. */
-  targetPrefix?: string;
-  /** Restore only these absolute paths (files or directories inside the snapshot). */
-  paths?: string[];
-  dryRun?: boolean;
-}
+export type ConfigRestoreOptions = TreeRestoreOptions;
 
-export interface ConfigRestoreResult {
-  files: number;
-  dirs: number;
-  bytes: number;
-  /** The snapshot paths that were restored. */
-  paths: string[];
-  /** Owners or modes the file system refused (e.g. chown when not root). */
-  issues: RestoreIssue[];
-}
+export type ConfigRestoreResult = TreeRestoreResult;

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createCertificateAuthority } from "@pwdr/pki";
 import { makeTempDir, stopAll } from "@pwdr/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
-import { excludeFilter } from "./exclude-filter.js";
+import { excludeFilter } from "../tree/exclude-filter.js";
 import { scanCertificates } from "./scan-certificates.js";
 
 afterAll(stopAll);

@@ -2,7 +2,7 @@ import type { Stats } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { RepoError } from "@pwdr/repo";
-import type { ExcludeFilter } from "./exclude-filter.js";
+import type { ExcludeFilter } from "../tree/exclude-filter.js";
 
 /** What to hand to the archiver and which regular files to scan for certificates. */
 export interface WalkPlan {
