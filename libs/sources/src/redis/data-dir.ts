@@ -7,6 +7,7 @@ import { extractFile } from "./snapshot-read.js";
 /** Files Redis may load or leave behind: RDBs, old single-file AOFs, its temp files. */
 const STRAY = [/\.rdb$/, /\.aof$/, /^temp-.*\.rdb$/, /\.tmp$/];
 export const STAGING_PREFIX = ".pwdr-restore-";
+export const ROLLBACK_PREFIX = ".pwdr-rollback-";
 
 /**
  * Extracts everything the plan needs into a staging directory inside the
@@ -40,16 +41,36 @@ async function writeSynced(path: string, text: string): Promise<void> {
   }
 }
 
-/** Removes what could be loaded instead of the restored data, once Redis is stopped. */
-export async function removeStrays(dataDir: string, appenddirname: string): Promise<string[]> {
-  const removed: string[] = [];
+/** Files set aside before installing, so a failed restore can put them back. */
+export interface SetAside {
+  dir: string;
+  names: string[];
+}
+
+/**
+ * Moves what Redis could load instead of the restored data (RDBs, AOFs, its
+ * temp files) into a directory beside them, once Redis is stopped.
+ */
+export async function setAsideStrays(dataDir: string, appenddirname: string): Promise<SetAside> {
+  const dir = await mkdtemp(join(dataDir, ROLLBACK_PREFIX));
+  const names: string[] = [];
   for (const entry of await readdir(dataDir, { withFileTypes: true })) {
     const isAofDir = entry.name === appenddirname;
     if (!isAofDir && !(entry.isFile() && STRAY.some((p) => p.test(entry.name)))) continue;
-    await rm(join(dataDir, entry.name), { recursive: isAofDir, force: true });
-    removed.push(entry.name);
+    await rename(join(dataDir, entry.name), join(dir, entry.name));
+    names.push(entry.name);
   }
-  return removed;
+  await syncDir(dataDir);
+  return { dir, names };
+}
+
+/** Undoes `installStaged` and `setAsideStrays`: the data dir holds what it held before. */
+export async function putBack(aside: SetAside, plan: RestorePlan, dataDir: string, appenddirname: string) {
+  for (const file of plan.files) await rm(join(dataDir, file.to), { force: true });
+  await rm(join(dataDir, appenddirname), { recursive: true, force: true });
+  for (const name of aside.names) await rename(join(aside.dir, name), join(dataDir, name));
+  await syncDir(dataDir);
+  await rm(aside.dir, { recursive: true, force: true });
 }
 
 /** Moves the staged files into the data dir, then syncs the directories so the renames survive a crash. */

@@ -128,6 +128,48 @@ describe("file-mode Redis backup and restore", () => {
     expect(await withClient(target, (c) => c.exists("target-only"))).toBe(0);
     await target.stop();
   });
+  it("puts the previous data back and starts Redis when a step after the stop fails", async () => {
+    const source = await startRedis({ appendonly: true });
+    await fillRedis(source);
+    const repo = await redisTestRepository();
+    const { id } = await snapshotOf(repo, (ctx) =>
+      backupRedisFiles(ctx, { connection: connectionOf(source) }),
+    );
+    await source.stop();
+
+    const target = await startRedis({ appendonly: true });
+    await withClient(target, async (c) => {
+      await c.set("live", "data the host had before");
+      await c.set("ttl-key", "x", "EX", 3600);
+    });
+    const previous = await readDataset(target);
+    const hooks = serviceHooks(target);
+    let starts = 0;
+    const failingFirstStart = async () => {
+      starts++;
+      if (starts === 1) throw new Error("unit redis-server failed to start");
+      await hooks.start();
+    };
+    const options = {
+      dataDir: target.dir,
+      appendonly: true,
+      stop: hooks.stop,
+      start: failingFirstStart,
+      connection: connectionOf(target),
+    };
+    await expect(restoreRedisFiles({ repo, snapshotId: id }, options)).rejects.toMatchObject({
+      code: "source_failed",
+      message: expect.stringMatching(/rolled back.*unit redis-server failed to start/),
+    });
+    expect(starts).toBe(2);
+    expect(await readDataset(target)).toEqual(previous);
+    expect(readdirSync(target.dir).filter((n) => n.startsWith(".pwdr-"))).toEqual([]);
+    expect(await withClient(target, (c) => c.config("GET", "appendonly"))).toEqual(["appendonly", "yes"]);
+    await target.restart();
+    expect(await readDataset(target)).toEqual(previous);
+    await target.stop();
+  });
+
   it("restores into a Redis with AOF off, and names the database whose count is wrong", async () => {
     const source = await startRedis({ appendonly: true });
     await fillRedis(source);
