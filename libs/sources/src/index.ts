@@ -51,4 +51,9 @@ export type {
   SourceProgress,
   SourceRestoreContext,
 } from "./source.js";
-export type { TreeRestoreOptions, TreeRestoreResult } from "./tree/restore-tree.js";
+export {
+  mapPath,
+  pathMapEntries,
+  type TreeRestoreOptions,
+  type TreeRestoreResult,
+} from "./tree/restore-tree.js";

@@ -10,6 +10,7 @@ export {
   UserNotFoundError,
 } from "./errors.js";
 export { freePort } from "./free-port.js";
+export { watchPidFile } from "./pid-file.js";
 export { postgresBinDir } from "./postgres-binaries.js";
 export { type PostgresOptions, type PostgresServer, startPostgres } from "./postgres-server.js";
 export { redisServerBinary } from "./redis-binary.js";

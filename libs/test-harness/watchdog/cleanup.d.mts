@@ -5,6 +5,8 @@ export type Resource =
   | { kind: "postgres"; pgCtl: string; dataDir: string; runAsUser: string | null }
   /** Killed with SIGKILL. */
   | { kind: "process"; pid: number }
+  /** A daemon started outside the harness (e.g. by a service hook under test): SIGKILL to the pid in the file. */
+  | { kind: "pidfile"; path: string }
   | { kind: "directory"; path: string };
 
 export function cleanUp(resources: readonly Resource[], log?: (line: string) => void): string[];

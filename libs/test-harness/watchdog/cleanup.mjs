@@ -5,7 +5,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 /** Commands still running may create what later phases remove, so they go first; directories last. */
-const PHASES = ["command", "postgres", "process", "directory"];
+const PHASES = ["command", "postgres", "process", "pidfile", "directory"];
 const COMMAND_WAIT_MS = 30_000;
 const PROCESS_WAIT_MS = 5_000;
 
@@ -34,6 +34,11 @@ const HANDLERS = {
   },
   postgres: stopPostgres,
   process: ({ pid }) => killAndWait(pid),
+  pidfile: ({ path }) => {
+    if (!existsSync(path)) return;
+    const pid = Number.parseInt(readFileSync(path, "utf8").trim(), 10);
+    if (pid > 0) killAndWait(pid);
+  },
   directory: ({ path }) => rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }),
 };
 

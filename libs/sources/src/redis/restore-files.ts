@@ -19,8 +19,11 @@ import { waitUntilLoaded } from "./wait-loaded.js";
 export interface RedisFileRestoreOptions extends RedisTimingOptions {
   /** Redis's data directory (its `dir`) as this process sees it. */
   dataDir: string;
-  /** The target's persistence mode; must match its running config (checked before anything is stopped). */
-  appendonly: boolean;
+  /**
+   * The target's persistence mode; must match its running config (checked
+   * before anything is stopped). The running config's when omitted.
+   */
+  appendonly?: boolean;
   /** The host's configured way to stop Redis; resolves once it has exited. */
   stop(): Promise<void>;
   /** The host's configured way to start Redis again. */
@@ -57,14 +60,23 @@ export async function restoreRedisFiles(
   }
   const target = await withRedis(options.connection, (client) => readTarget(client, where));
   assertRestorable(record.redisVersion, target.version, record.rdb?.format);
-  await assertTargetMatches(target, options, where);
-  const plan = planRestore(record, target.layout, options.appendonly);
+  const appendonly = options.appendonly ?? target.layout.appendonly;
+  await assertTargetMatches(target, { dataDir: options.dataDir, appendonly }, where);
+  const plan = planRestore(record, target.layout, appendonly);
   if (plan.aof === "restored") assertAofNamesMatch(record.aof?.appendfilename, target.layout, where);
   ctx.onProgress?.({ phase: "stage", bytesDone: 0 });
   const staging = await stageFiles(ctx.repo, snapshot, plan, options.dataDir);
   try {
     await checkStagedRdb(staging, plan, target.version, target.layout.dbfilename);
-    const swap: Swap = { ctx, options, staging, plan, appenddirname: target.layout.appenddirname, timing };
+    const swap: Swap = {
+      ctx,
+      options,
+      appendonly,
+      staging,
+      plan,
+      appenddirname: target.layout.appenddirname,
+      timing,
+    };
     return await swapAndVerify(swap, record);
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -74,6 +86,7 @@ export async function restoreRedisFiles(
 interface Swap {
   ctx: SourceRestoreContext;
   options: RedisFileRestoreOptions;
+  appendonly: boolean;
   staging: string;
   plan: RestorePlan;
   appenddirname: string;
@@ -99,7 +112,7 @@ async function swapAndVerify(swap: Swap, record: RedisBackupRecord): Promise<Red
     ctx.onProgress?.({ phase: "verify", bytesDone: 0 });
     await waitUntilLoaded(options.connection, swap.timing);
     const counts = await withRedis(options.connection, async (client) => {
-      await assertAppendonly(client, options.appendonly, where);
+      await assertAppendonly(client, swap.appendonly, where);
       return verifyCounts(
         client,
         { expected: record.counts, mayHaveExpired: record.expires, allowExtra: false },

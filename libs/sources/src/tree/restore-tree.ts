@@ -53,7 +53,7 @@ export async function restoreTree(
   options: TreeRestoreOptions,
 ): Promise<TreeRestoreResult> {
   const prefix = targetOf(options.targetPrefix ?? "");
-  const pathMap = checkPathMap(options.pathMap ?? {});
+  const pathMap = pathMapEntries(options.pathMap ?? {});
   const snapshot = await findSnapshot(ctx.repo, ctx.snapshotId);
   const paths = selectPaths(backedUpPaths(snapshot), options.paths);
   const result: TreeRestoreResult = { files: 0, dirs: 0, bytes: 0, paths, placements: [], issues: [] };
@@ -129,7 +129,7 @@ function prefixed(prefix: string, path: string): string {
   return prefix === "/" ? path : `${prefix}${path}`;
 }
 
-function checkPathMap(map: Record<string, string>): [string, string][] {
+export function pathMapEntries(map: Record<string, string>): [string, string][] {
   const entries = Object.entries(map);
   const bad = entries.filter(([from, to]) => !isAbsolute(from) || !isAbsolute(to));
   if (bad.length > 0) {

@@ -1,0 +1,31 @@
+// Host-level backup and restore: a host definition (its sources, service
+// control and health check), recovery points that group one run's snapshots
+// of every source, and host restore in the runbook's order.
+
+export {
+  type HealthCheck,
+  type HostDefinition,
+  type HostDefinitionInput,
+  hostDefinitionSchema,
+  type ServiceControl,
+  type SourceDefinition,
+  serviceControlSchema,
+} from "./definition/host-definition.js";
+export {
+  DefinitionError,
+  type DefinitionProblem,
+  loadHostDefinition,
+  parseYamlDefinition,
+} from "./definition/load-definition.js";
+export { type HealthResult, waitHealthy } from "./health/wait-healthy.js";
+export {
+  type CreateRecoveryPointOptions,
+  createRecoveryPoint,
+  type RecoveryPointProgress,
+} from "./recovery-point/create-recovery-point.js";
+export { findRecoveryPoint, listRecoveryPoints } from "./recovery-point/find-recovery-points.js";
+export type { RecoveryPoint, SourceOutcome, StoredRecoveryPoint } from "./recovery-point/recovery-point.js";
+export type { RestoreMapping } from "./restore/mapping.js";
+export { type HostRestoreOptions, type HostRestoreReport, restoreHost } from "./restore/restore-host.js";
+export type { PlannedStep, StepKind, StepReport } from "./restore/restore-step.js";
+export { type ServiceHooks, serviceHooks } from "./services/service-hooks.js";

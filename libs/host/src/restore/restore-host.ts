@@ -1,0 +1,122 @@
+import { hostname } from "node:os";
+import { isRepoError, type Repository } from "@pwdr/repo";
+import type { SourceProgress } from "@pwdr/sources";
+import { findRecoveryPoint } from "../recovery-point/find-recovery-points.js";
+import type { StoredRecoveryPoint } from "../recovery-point/recovery-point.js";
+import { checkMapping } from "./mapping.js";
+import { type HostRestorePlanInput, type PlanEntry, planHostRestore } from "./plan-host-restore.js";
+import type { StepReport } from "./restore-step.js";
+import { runStep } from "./run-step.js";
+
+export interface HostRestoreOptions extends Omit<HostRestorePlanInput, "point"> {
+  /** "latest" (the newest complete one) or a recovery point id or unique prefix. */
+  recoveryPoint: string;
+  /** Whose recovery points: the target definition's host, else this machine's name. */
+  fromHost?: string;
+  /** Plan and report, touch nothing. */
+  dryRun?: boolean;
+  /** Each step as it starts and ends, for progress bars and controller events. */
+  onStep?: (step: StepReport) => void;
+  onProgress?: (p: SourceProgress & { source?: string }) => void;
+  now?: () => Date;
+}
+
+export interface HostRestoreReport {
+  recoveryPoint: Pick<StoredRecoveryPoint, "id" | "host" | "startedAt" | "status" | "appVersion">;
+  dryRun: boolean;
+  status: "planned" | "done" | "failed";
+  steps: StepReport[];
+  /** Wall time of the run, from its start to the last step (healthy, when there is a health check). */
+  durationMs: number;
+  /** Age of the recovery point's data when the run ended: the RPO achieved. */
+  rpoMs: number;
+  /** What went wrong and the state the host is left in, when a step failed. */
+  failure?: string;
+}
+
+/**
+ * Restores a host from a recovery point in the runbook's order: stop
+ * services → database → Redis → configuration → data → start services →
+ * health. Steps run one after another; the first failure ends the run,
+ * the remaining steps are reported as skipped.
+ */
+export async function restoreHost(repo: Repository, options: HostRestoreOptions): Promise<HostRestoreReport> {
+  const now = options.now ?? (() => new Date());
+  const started = performance.now();
+  checkMapping(options.mapping ?? {});
+  const fromHost = options.fromHost ?? options.target?.host ?? hostname();
+  const point = await findRecoveryPoint(repo, options.recoveryPoint, { host: fromHost });
+  const plan = planHostRestore({ ...options, point });
+  const steps: StepReport[] = plan.map((entry) => ({
+    ...publicPart(entry),
+    status: options.dryRun ? "pending" : "pending",
+  }));
+  const report = (status: HostRestoreReport["status"], failure?: string): HostRestoreReport => ({
+    recoveryPoint: summaryOf(point),
+    dryRun: options.dryRun ?? false,
+    status,
+    steps,
+    durationMs: Math.round(performance.now() - started),
+    rpoMs: now().getTime() - new Date(point.startedAt).getTime(),
+    ...(failure ? { failure } : {}),
+  });
+  if (options.dryRun) return report("planned");
+  const failure = await runSteps(repo, plan, steps, options);
+  return report(failure ? "failed" : "done", failure);
+}
+
+async function runSteps(
+  repo: Repository,
+  plan: PlanEntry[],
+  steps: StepReport[],
+  options: HostRestoreOptions,
+): Promise<string | undefined> {
+  const ctx = { repo, mapping: options.mapping ?? {}, targetPrefix: options.targetPrefix ?? "/" };
+  for (const [i, entry] of plan.entries()) {
+    const step = steps[i] as StepReport;
+    step.status = "running";
+    options.onStep?.({ ...step });
+    const started = performance.now();
+    try {
+      const onProgress = (p: SourceProgress) =>
+        options.onProgress?.({ ...p, ...(entry.source ? { source: entry.source } : {}) });
+      step.result = await runStep(entry, { ...ctx, onProgress });
+      step.status = "done";
+    } catch (err) {
+      step.status = "failed";
+      step.error = isRepoError(err)
+        ? { code: err.code, message: err.message }
+        : { code: "source_failed", message: String((err as Error).message ?? err) };
+    }
+    step.durationMs = Math.round(performance.now() - started);
+    options.onStep?.({ ...step });
+    if (step.status === "failed") {
+      for (const rest of steps.slice(i + 1)) rest.status = "skipped";
+      return failureText(step, steps);
+    }
+  }
+  return undefined;
+}
+
+function failureText(failed: StepReport, steps: StepReport[]): string {
+  const stopped = steps.some((s) => s.kind === "stop-services" && s.status === "done");
+  const started = steps.some((s) => s.kind === "start-services" && s.status === "done");
+  const state = stopped && !started ? "; the application services were stopped and are left stopped" : "";
+  const what = failed.source ? `${failed.kind} (${failed.source})` : failed.kind;
+  return `the host restore stopped at ${what}: ${failed.error?.message}${state}. Fix the cause and run the restore again: every step is safe to repeat`;
+}
+
+function publicPart(entry: PlanEntry) {
+  const { def: _def, snapshotId: _snapshot, services: _services, health: _health, ...step } = entry;
+  return step;
+}
+
+function summaryOf(point: StoredRecoveryPoint): HostRestoreReport["recoveryPoint"] {
+  return {
+    id: point.id,
+    host: point.host,
+    startedAt: point.startedAt,
+    status: point.status,
+    ...(point.appVersion ? { appVersion: point.appVersion } : {}),
+  };
+}

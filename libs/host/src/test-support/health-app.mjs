@@ -1,0 +1,43 @@
+// A stand-in for the PiWardrive app: /api/v1/system/health answers 200 only
+// when its PostgreSQL database and Redis hold the expected data.
+// Usage: node health-app.mjs <port> <pgPort> <database> <redisPort> <expectedSessions>
+import { createServer } from "node:http";
+import { Redis } from "ioredis";
+import pg from "pg";
+
+const [port, pgPort, database, redisPort, expectedSessions] = process.argv.slice(2);
+
+async function healthy() {
+  const client = new pg.Client({ host: "127.0.0.1", port: Number(pgPort), user: "postgres", database });
+  const redis = new Redis({
+    host: "127.0.0.1",
+    port: Number(redisPort),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on("error", () => {});
+  try {
+    await client.connect();
+    const { rows } = await client.query("SELECT count(*)::int AS n FROM sessions");
+    await redis.connect();
+    const version = await redis.get("piwardrive:version");
+    return rows[0].n === Number(expectedSessions) && version !== null;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+    redis.disconnect();
+  }
+}
+
+createServer(async (req, res) => {
+  if (req.url !== "/api/v1/system/health") {
+    res.writeHead(404).end();
+    return;
+  }
+  const ok = await healthy();
+  res
+    .writeHead(ok ? 200 : 503, { "content-type": "application/json" })
+    .end(JSON.stringify({ status: ok ? "ok" : "degraded" }));
+}).listen(Number(port), "127.0.0.1");
