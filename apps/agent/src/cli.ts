@@ -5,6 +5,7 @@ import { checkCommand } from "./commands/check.js";
 import { diffCommand } from "./commands/diff.js";
 import { dumpCommand } from "./commands/dump.js";
 import { forgetCommand } from "./commands/forget.js";
+import { hostCommand } from "./commands/host.js";
 import { initCommand } from "./commands/init.js";
 import { keyCommand } from "./commands/key.js";
 import { lsCommand } from "./commands/ls.js";
@@ -80,6 +81,7 @@ export function agentCli(): Command {
     .addCommand(enrollCommand())
     .addCommand(runCommand())
     .addCommand(initCommand())
+    .addCommand(hostCommand())
     .addCommand(backupCommand())
     .addCommand(snapshotsCommand())
     .addCommand(lsCommand())
