@@ -115,3 +115,12 @@ describe("host definition", () => {
     );
   });
 });
+
+describe("the documented sample", () => {
+  it("is a valid definition", async () => {
+    const sample = new URL("../../../../docs/examples/piwardrive-host.yaml", import.meta.url).pathname;
+    const def = await loadHostDefinition(sample);
+    expect(def.sources.map((s) => s.kind)).toEqual(["postgres", "redis", "config", "files"]);
+    expect(def.services).toMatchObject({ type: "compose", services: ["api", "worker"] });
+  });
+});
