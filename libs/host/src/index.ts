@@ -6,6 +6,7 @@ export {
   type HealthCheck,
   type HostDefinition,
   type HostDefinitionInput,
+  hostDefinitionObject,
   hostDefinitionSchema,
   type ServiceControl,
   type SourceDefinition,
@@ -24,6 +25,7 @@ export {
   type RecoveryPointProgress,
 } from "./recovery-point/create-recovery-point.js";
 export { findRecoveryPoint, listRecoveryPoints } from "./recovery-point/find-recovery-points.js";
+export { type ForgetPointsResult, forgetRecoveryPoints } from "./recovery-point/forget-recovery-points.js";
 export type { RecoveryPoint, SourceOutcome, StoredRecoveryPoint } from "./recovery-point/recovery-point.js";
 export type { RestoreMapping } from "./restore/mapping.js";
 export { type HostRestoreOptions, type HostRestoreReport, restoreHost } from "./restore/restore-host.js";

@@ -117,31 +117,34 @@ export const sourceDefinitionSchema = z.discriminatedUnion("kind", [
 ]);
 
 /** What a host backs up and how it is brought down and up again around a restore. */
-export const hostDefinitionSchema = z
-  .strictObject({
-    /** The host name recorded in snapshots; the machine's host name when omitted. */
-    host: name.optional(),
-    /** A shell command whose first output line is the application's version, e.g. `cat /opt/piwardrive/VERSION`. */
-    appVersionCommand: z.string().min(1).optional(),
-    sources: z.array(sourceDefinitionSchema).min(1),
-    /** The application's services: stopped before a host restore, started after it. */
-    services: serviceControlSchema.optional(),
-    /** Checked after a host restore has started the services. */
-    health: healthCheckSchema.optional(),
-  })
-  .superRefine((def, ctx) => {
-    const seen = new Set<string>();
-    def.sources.forEach((s, i) => {
-      if (seen.has(s.name)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["sources", i, "name"],
-          message: `duplicate source name "${s.name}"`,
-        });
-      }
-      seen.add(s.name);
-    });
+export const hostDefinitionObject = z.strictObject({
+  /** The host name recorded in snapshots; the machine's host name when omitted. */
+  host: name.optional(),
+  /** A shell command whose first output line is the application's version, e.g. `cat /opt/piwardrive/VERSION`. */
+  appVersionCommand: z.string().min(1).optional(),
+  sources: z.array(sourceDefinitionSchema).min(1),
+  /** The application's services: stopped before a host restore, started after it. */
+  services: serviceControlSchema.optional(),
+  /** Checked after a host restore has started the services. */
+  health: healthCheckSchema.optional(),
+});
+
+/** Source names identify snapshots across runs: they must be unique on a host. */
+export function uniqueSourceNames(def: { sources: { name: string }[] }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  def.sources.forEach((s, i) => {
+    if (seen.has(s.name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["sources", i, "name"],
+        message: `duplicate source name "${s.name}"`,
+      });
+    }
+    seen.add(s.name);
   });
+}
+
+export const hostDefinitionSchema = hostDefinitionObject.superRefine(uniqueSourceNames);
 
 export type HostDefinition = z.infer<typeof hostDefinitionSchema>;
 export type HostDefinitionInput = z.input<typeof hostDefinitionSchema>;
