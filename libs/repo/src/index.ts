@@ -18,6 +18,7 @@ export type {
   FileType,
 } from "./backend/backend.js";
 export { LocalBackend } from "./backend/local-backend.js";
+export { ThrottledBackend } from "./backend/throttled-backend.js";
 export {
   type ChangeKind,
   type DiffChange,
