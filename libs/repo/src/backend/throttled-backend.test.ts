@@ -30,7 +30,7 @@ describe("ThrottledBackend", () => {
     await save("c", 1000);
     expect(waits).toEqual([500]);
     await save("d", 2000);
-    expect(waits).toEqual([500, 2000]);
+    expect(waits).toEqual([500, 1000]);
   });
 
   it("refuses a limit that is not positive", async () => {
