@@ -1,7 +1,9 @@
 import { createLogger } from "@pwdr/logging";
 import { Command, InvalidArgumentError } from "commander";
+import { configCommand } from "./commands/agent-config.js";
 import { backupCommand } from "./commands/backup.js";
 import { checkCommand } from "./commands/check.js";
+import { daemonCommand, nowCommand } from "./commands/daemon.js";
 import { diffCommand } from "./commands/diff.js";
 import { dumpCommand } from "./commands/dump.js";
 import { forgetCommand } from "./commands/forget.js";
@@ -12,6 +14,7 @@ import { lsCommand } from "./commands/ls.js";
 import { pruneCommand } from "./commands/prune.js";
 import { restoreCommand } from "./commands/restore.js";
 import { snapshotsCommand } from "./commands/snapshots.js";
+import { historyCommand, statusCommand } from "./commands/status.js";
 import { unlockCommand } from "./commands/unlock.js";
 import { describeFailure } from "./ui/output.js";
 
@@ -81,6 +84,11 @@ export function agentCli(): Command {
     .addCommand(enrollCommand())
     .addCommand(runCommand())
     .addCommand(initCommand())
+    .addCommand(configCommand())
+    .addCommand(daemonCommand())
+    .addCommand(nowCommand())
+    .addCommand(statusCommand())
+    .addCommand(historyCommand())
     .addCommand(hostCommand())
     .addCommand(backupCommand())
     .addCommand(snapshotsCommand())

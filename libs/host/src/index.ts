@@ -11,6 +11,7 @@ export {
   type ServiceControl,
   type SourceDefinition,
   serviceControlSchema,
+  uniqueSourceNames,
 } from "./definition/host-definition.js";
 export {
   DefinitionError,

@@ -1,13 +1,39 @@
 import { createInterface } from "node:readline/promises";
-import type { HostRestoreReport, RecoveryPoint, RestoreMapping } from "@pwdr/host";
-import { RepoError } from "@pwdr/repo";
+import type { HostDefinition, HostRestoreReport, RecoveryPoint, RestoreMapping } from "@pwdr/host";
+import { RepoError, type Repository } from "@pwdr/repo";
 import { Command, InvalidArgumentError } from "commander";
+import { hostDefinitionOf, loadAgentConfig } from "../config/load-agent-config.js";
+import { openConfigRepository } from "../daemon/open-config-repository.js";
 import { createOutput, formatBytes, type Output, table } from "../ui/output.js";
 import { ProgressLine } from "../ui/progress-line.js";
+import { configOption } from "./config-file.js";
 import { openRepository, type RepoOptions, withRepoOptions } from "./repo-options.js";
 
 interface DefinitionOptions extends RepoOptions {
-  definition: string;
+  definition?: string;
+  config: string;
+}
+
+/**
+ * What a host command works on: a definition file plus --repo/--password-file,
+ * or the agent config (-c), which names both.
+ */
+async function hostContext(
+  opts: DefinitionOptions,
+): Promise<{ definition: HostDefinition; repo: Repository }> {
+  if (opts.definition) {
+    const { loadHostDefinition } = await hostLib();
+    return { definition: await loadHostDefinition(opts.definition), repo: await openRepository(opts) };
+  }
+  const config = await loadAgentConfig(opts.config);
+  const repo = opts.repo ? await openRepository(opts) : await openConfigRepository(config);
+  return { definition: hostDefinitionOf(config), repo };
+}
+
+function withHostOptions(command: Command): Command {
+  return withRepoOptions(command)
+    .option("-d, --definition <file>", "host definition (YAML); the agent config's when omitted")
+    .addOption(configOption());
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -34,15 +60,12 @@ export function hostCommand(): Command {
 }
 
 function hostBackupCommand(): Command {
-  return withRepoOptions(
-    new Command("backup")
-      .description("take a recovery point: one snapshot per source, recorded together")
-      .requiredOption("-d, --definition <file>", "host definition (YAML): sources, services, health check"),
+  return withHostOptions(
+    new Command("backup").description("take a recovery point: one snapshot per source, recorded together"),
   ).action(async (opts: DefinitionOptions) => {
     const out = createOutput(opts.json === true);
-    const { createRecoveryPoint, loadHostDefinition } = await hostLib();
-    const definition = await loadHostDefinition(opts.definition);
-    const repo = await openRepository(opts);
+    const { createRecoveryPoint } = await hostLib();
+    const { definition, repo } = await hostContext(opts);
     const progress = new ProgressLine(!out.json);
     try {
       const point = await createRecoveryPoint(repo, definition, {
@@ -123,13 +146,12 @@ interface RestoreOptions extends DefinitionOptions {
 }
 
 function hostRestoreCommand(): Command {
-  return withRepoOptions(
+  return withHostOptions(
     new Command("restore")
       .description(
         "restore the host from a recovery point: stop services, database, Redis, configuration, data, start services, health check",
       )
       .argument("<point>", `recovery point id (or unique prefix), or "latest" (newest complete one)`)
-      .requiredOption("-d, --definition <file>", "definition of the host restored onto (YAML)")
       .option("--from-host <name>", "restore another host's recovery point (a replacement host)")
       .option("--only <source>", "restore only this source (repeatable)", collect, [])
       .option("--map-path <from=to>", "put a backed-up path elsewhere (repeatable)", pair("--map-path"), {})
@@ -151,9 +173,8 @@ function hostRestoreCommand(): Command {
       .option("-y, --yes", "do not ask for confirmation"),
   ).action(async (point: string, opts: RestoreOptions) => {
     const out = createOutput(opts.json === true);
-    const { loadHostDefinition, restoreHost } = await hostLib();
-    const target = await loadHostDefinition(opts.definition);
-    const repo = await openRepository(opts);
+    const { restoreHost } = await hostLib();
+    const { definition: target, repo } = await hostContext(opts);
     try {
       const common = {
         recoveryPoint: point,

@@ -1,0 +1,73 @@
+import { RepoError } from "@pwdr/repo";
+import { Command } from "commander";
+import type { JobName } from "../config/agent-config.js";
+import { loadAgentConfig } from "../config/load-agent-config.js";
+import { Journal, type RunRecord } from "../daemon/journal.js";
+import { createOutput, formatBytes } from "../ui/output.js";
+import { ProgressLine } from "../ui/progress-line.js";
+import { EXIT_CHECK_FAILED } from "./check.js";
+import { configOption } from "./config-file.js";
+
+/** Loaded on use: the daemon pulls in the source drivers and the metrics server. */
+const daemonLib = () => import("../daemon/daemon.js");
+const jobLib = () => import("../daemon/run-job.js");
+const loggingLib = () => import("@pwdr/logging");
+
+/** `pwdr-agent daemon`: the agent-only scheduler (systemd runs it). */
+export function daemonCommand(): Command {
+  return new Command("daemon")
+    .description("run the schedules of the agent config: backups, checks, retention, drills")
+    .addOption(configOption())
+    .action(async (opts: { config: string }) => {
+      const config = await loadAgentConfig(opts.config);
+      const { Daemon } = await daemonLib();
+      const daemon = new Daemon(config);
+      await daemon.start();
+      const stop = async () => {
+        await daemon.stop();
+        process.exit(0);
+      };
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+    });
+}
+
+const JOB_NAMES: JobName[] = ["backup", "check", "retention"];
+
+/** `pwdr-agent now <job>`: one run, journaled like a scheduled one. */
+export function nowCommand(): Command {
+  return new Command("now")
+    .description(`run a job now: ${JOB_NAMES.join(", ")}`)
+    .argument("<job>", JOB_NAMES.join(" | "))
+    .addOption(configOption())
+    .option("--json", "machine-readable output")
+    .action(async (job: string, opts: { config: string; json?: boolean }) => {
+      if (!JOB_NAMES.includes(job as JobName)) {
+        throw new RepoError("invalid_argument", `unknown job "${job}"; use one of ${JOB_NAMES.join(", ")}`);
+      }
+      const config = await loadAgentConfig(opts.config);
+      const out = createOutput(opts.json === true);
+      const progress = new ProgressLine(!out.json);
+      const { executeJob } = await jobLib();
+      const { createLogger } = await loggingLib();
+      const record = await executeJob(job as JobName, {
+        config,
+        journal: new Journal(config.stateDir),
+        trigger: "manual",
+        log: createLogger("agent", out.json ? "error" : "warn"),
+        onProgress: (text) => progress.update(text),
+      });
+      progress.done();
+      out.result(record, () => renderRun(record));
+      if (record.status !== "ok")
+        process.exitCode = job === "check" ? EXIT_CHECK_FAILED : new RepoError("source_failed", "").exitCode;
+    });
+}
+
+export function renderRun(r: RunRecord): string {
+  const size =
+    r.bytes === undefined ? "" : `, ${formatBytes(r.bytes)} (${formatBytes(r.addedBytes ?? 0)} new)`;
+  const point = r.recoveryPoint ? `, recovery point ${r.recoveryPoint}` : "";
+  const time = r.durationMs === undefined ? "" : ` in ${(r.durationMs / 1000).toFixed(1)} s`;
+  return `${r.job} ${r.status}${time}${size}${point}${r.error ? `\n  ${r.error}` : ""}\n`;
+}

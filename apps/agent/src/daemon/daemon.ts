@@ -1,0 +1,148 @@
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createLogger, type Logger } from "@pwdr/logging";
+import type { Repository } from "@pwdr/repo";
+import type { FastifyInstance } from "fastify";
+import type { AgentConfig, JobName } from "../config/agent-config.js";
+import type { JobFunction } from "./jobs.js";
+import { Journal, type RunRecord, type RunTrigger } from "./journal.js";
+import { AgentMetrics, serveMetrics } from "./metrics.js";
+import { openConfigRepository } from "./open-config-repository.js";
+import { executeJob } from "./run-job.js";
+import { missedRun, type ScheduledJob, Scheduler } from "./scheduler.js";
+
+export interface DaemonOptions {
+  /** Extra job implementations (the drill). */
+  jobs?: Partial<Record<JobName, JobFunction>>;
+}
+
+/** The scheduled jobs of a config, in the order they are listed there. */
+export function scheduledJobs(config: AgentConfig): ScheduledJob[] {
+  const { catchUp: _catchUp, ...crons } = config.schedules;
+  return Object.entries(crons).flatMap(([job, cron]) => (cron ? [{ job: job as JobName, cron }] : []));
+}
+
+/**
+ * The agent-only daemon: runs the config's schedules (one job at a time),
+ * catches up runs missed while it was down, serves metrics, and on SIGTERM
+ * lets a running job finish within the grace period or abandons it (the
+ * repository stays valid: nothing is referenced until a snapshot is written).
+ */
+export class Daemon {
+  readonly #log: Logger;
+  readonly #journal: Journal;
+  readonly #metrics = new AgentMetrics();
+  readonly #scheduler: Scheduler;
+  #server: FastifyInstance | undefined;
+  #current: RunRecord | undefined;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly options: DaemonOptions = {},
+  ) {
+    this.#log = createLogger("agent", config.logLevel);
+    this.#journal = new Journal(config.stateDir);
+    this.#scheduler = new Scheduler(
+      scheduledJobs(config),
+      (job, trigger) => this.#run(job, trigger),
+      (job, why) => this.#log.warn("scheduled run skipped", { job, why }),
+    );
+  }
+
+  async start(): Promise<void> {
+    await writeFile(this.#pidFile, `${process.pid}\n`, { mode: 0o600 });
+    if (this.config.metrics) this.#server = await serveMetrics(this.#metrics, this.config.metrics.port);
+    this.#scheduler.start();
+    await this.#catchUp();
+    const next = scheduledJobs(this.config).map(({ job }) => ({
+      job,
+      next: this.#scheduler.nextRun(job)?.toISOString(),
+    }));
+    this.#log.info("agent daemon started", {
+      pid: process.pid,
+      schedules: next,
+      metricsPort: this.config.metrics?.port,
+    });
+  }
+
+  /** SIGTERM: no new runs; the running one gets `shutdownGraceMs`, then is recorded as abandoned. */
+  async stop(): Promise<void> {
+    const running = this.#scheduler.stop();
+    const graceful = await Promise.race([
+      running.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(resolve, this.config.shutdownGraceMs, false).unref()),
+    ]);
+    if (!graceful && this.#current) {
+      const abandoned = {
+        ...this.#current,
+        status: "abandoned" as const,
+        finishedAt: new Date().toISOString(),
+        error: "stopped by SIGTERM before it finished; the repository is unchanged by it",
+      };
+      await this.#journal.write(abandoned);
+      this.#log.warn("job abandoned at shutdown", { job: abandoned.job, run: abandoned.id });
+    }
+    await this.#server?.close();
+    await rm(this.#pidFile, { force: true });
+    this.#log.info("agent daemon stopped", { graceful });
+  }
+
+  get #pidFile(): string {
+    return join(this.config.stateDir, "agent.pid");
+  }
+
+  async #catchUp(): Promise<void> {
+    if (this.config.schedules.catchUp === "skip") return;
+    const now = new Date();
+    for (const { job, cron } of scheduledJobs(this.config)) {
+      const last = await this.#journal.lastRun(job);
+      const missed = last ? missedRun(cron, new Date(last.startedAt), now) : undefined;
+      if (!missed) continue;
+      this.#log.info("catching up a missed run", { job, missed: missed.toISOString() });
+      this.#scheduler.trigger(job, "catch-up");
+    }
+  }
+
+  async #run(job: JobName, trigger: RunTrigger): Promise<void> {
+    this.#metrics.started(job);
+    try {
+      const record = await executeJob(job, {
+        config: this.config,
+        journal: this.#journal,
+        trigger,
+        log: this.#log,
+        onStart: (r) => {
+          this.#current = r;
+        },
+        ...(this.options.jobs ? { jobs: this.options.jobs } : {}),
+      });
+      this.#metrics.finished(record);
+      if (job === "backup" || job === "retention") await this.#measureRepository();
+    } catch (err) {
+      // The job lock is held by `pwdr-agent now` or another daemon: skip this round.
+      this.#log.warn("scheduled run not started", { job, reason: (err as Error).message });
+    } finally {
+      this.#current = undefined;
+    }
+  }
+
+  async #measureRepository(): Promise<void> {
+    let repo: Repository | undefined;
+    try {
+      repo = await openConfigRepository(this.config);
+      this.#metrics.repositorySize(await repositorySize(repo));
+    } catch (err) {
+      this.#log.warn("repository size not measured", { reason: (err as Error).message });
+    } finally {
+      await repo?.close();
+    }
+  }
+}
+
+async function repositorySize(repo: Repository): Promise<number> {
+  let bytes = 0;
+  for (const type of ["data", "index", "snapshots", "keys"] as const) {
+    for await (const file of repo.backend.list(type)) bytes += file.size;
+  }
+  return bytes;
+}

@@ -1,0 +1,90 @@
+import { createRecoveryPoint, forgetRecoveryPoints, type RecoveryPoint } from "@pwdr/host";
+import { checkRepository, prune, type Repository, type RetentionPolicy } from "@pwdr/repo";
+import { parseSubset } from "../commands/check.js";
+import type { AgentConfig, JobName } from "../config/agent-config.js";
+import { hostDefinitionOf } from "../config/load-agent-config.js";
+import { hostNameOf } from "./open-config-repository.js";
+
+/** What a job reports for the journal and the metrics. */
+export interface JobOutcome {
+  status: "ok" | "partial" | "failed";
+  bytes?: number;
+  addedBytes?: number;
+  recoveryPoint?: string;
+  error?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface JobEnvironment {
+  config: AgentConfig;
+  repo: Repository;
+  log: (line: string) => void;
+  onProgress?: (text: string) => void;
+}
+
+export type JobFunction = (env: JobEnvironment) => Promise<JobOutcome>;
+
+export const JOBS: Record<JobName, JobFunction> = {
+  backup: backupJob,
+  check: checkJob,
+  retention: retentionJob,
+};
+
+async function backupJob(env: JobEnvironment): Promise<JobOutcome> {
+  const point = await createRecoveryPoint(env.repo, hostDefinitionOf(env.config), {
+    log: env.log,
+    onProgress: (p) => env.onProgress?.(`${p.source}: ${p.phase} ${p.item ?? ""}`),
+  });
+  const failed = point.sources.filter((s) => s.status === "failed");
+  return {
+    status: point.status === "complete" ? "ok" : point.status,
+    bytes: sum(point, "bytes"),
+    addedBytes: sum(point, "addedBytes"),
+    recoveryPoint: point.id,
+    ...(failed.length > 0 ? { error: failed.map((s) => `${s.name}: ${s.error?.message}`).join("; ") } : {}),
+    details: { sources: point.sources.map(({ definition: _definition, ...s }) => s) },
+  };
+}
+
+function sum(point: RecoveryPoint, key: "bytes" | "addedBytes"): number {
+  return point.sources.reduce((n, s) => n + (s[key] ?? 0), 0);
+}
+
+async function checkJob(env: JobEnvironment): Promise<JobOutcome> {
+  const report = await checkRepository(env.repo, { readData: parseSubset(env.config.verify.readDataSubset) });
+  const details = {
+    snapshotsChecked: report.snapshotsChecked,
+    packsRead: report.packsRead,
+    blobsChecked: report.blobsChecked,
+    damagedSnapshots: report.damagedSnapshots,
+    warnings: report.warnings.length,
+  };
+  if (report.errors.length === 0) return { status: "ok", details };
+  const first = report.errors.slice(0, 3).map((e) => e.message);
+  return {
+    status: "failed",
+    error: `check found ${report.errors.length} errors: ${first.join("; ")}`,
+    details,
+  };
+}
+
+async function retentionJob(env: JobEnvironment): Promise<JobOutcome> {
+  const retention = env.config.retention;
+  if (!retention) return { status: "failed", error: "no retention policy in the config" };
+  const { prune: alsoPrune, ...policy } = retention;
+  const kept = Object.entries(policy).filter(([, n]) => n !== undefined);
+  const forgotten = await forgetRecoveryPoints(
+    env.repo,
+    hostNameOf(env.config),
+    Object.fromEntries(kept) as RetentionPolicy,
+  );
+  const pruned = alsoPrune ? await prune(env.repo) : undefined;
+  return {
+    status: "ok",
+    details: {
+      pointsKept: forgotten.decisions.filter((d) => d.keep).length,
+      pointsForgotten: forgotten.decisions.filter((d) => !d.keep).map((d) => d.id),
+      ...(pruned ? { bytesDeleted: pruned.bytesDeleted, packsDeleted: pruned.packsDeleted } : {}),
+    },
+  };
+}
