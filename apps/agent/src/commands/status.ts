@@ -80,7 +80,9 @@ function sourceStatuses(config: AgentConfig, runs: RunRecord[]): SourceStatus[] 
   return config.sources.map((source) => {
     const results = backups.map((r) => ({
       run: r,
-      s: (r.details?.sources as { name: string; status: string }[]).find((x) => x.name === source.name),
+      s: ((r.details?.sources ?? []) as { name: string; status: string }[]).find(
+        (x) => x.name === source.name,
+      ),
     }));
     const seen = results.filter((x) => x.s);
     const ok = seen.filter((x) => x.s?.status === "ok").at(-1);

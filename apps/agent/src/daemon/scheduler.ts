@@ -35,8 +35,16 @@ export class Scheduler {
   /** Queues a run unless the same job is already waiting or running. */
   trigger(job: JobName, trigger: RunTrigger): void {
     if (this.#stopped) return;
-    if (this.#running?.job === job) return this.onSkip(job, "the previous run is still going");
-    if (this.#queue.some((q) => q.job === job)) return this.onSkip(job, "a run is already waiting");
+    const busy =
+      this.#running?.job === job
+        ? "the previous run is still going"
+        : this.#queue.some((q) => q.job === job)
+          ? "a run is already waiting"
+          : undefined;
+    if (busy) {
+      this.onSkip(job, busy);
+      return;
+    }
     this.#queue.push({ job, trigger });
     this.#pump();
   }
