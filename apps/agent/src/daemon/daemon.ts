@@ -1,4 +1,4 @@
-import { rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createLogger, type Logger } from "@pwdr/logging";
 import type { Repository } from "@pwdr/repo";
@@ -50,6 +50,7 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
+    await mkdir(this.config.stateDir, { recursive: true, mode: 0o700 });
     await writeFile(this.#pidFile, `${process.pid}\n`, { mode: 0o600 });
     if (this.config.metrics) this.#server = await serveMetrics(this.#metrics, this.config.metrics.port);
     this.#scheduler.start();

@@ -1,0 +1,215 @@
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  freePort,
+  makeTempDir,
+  type PostgresServer,
+  type RedisServer,
+  redisServerBinary,
+  startPostgres,
+  startRedis,
+  stopAll,
+  watchPidFile,
+} from "@pwdr/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AGENT_MAIN, DaemonProcess, runCli } from "./cli-process.js";
+
+afterAll(stopAll);
+
+interface Run {
+  job: string;
+  trigger: string;
+  status: string;
+  error?: string;
+  recoveryPoint?: string;
+}
+
+function psql(pg: PostgresServer, database: string, sql: string): string {
+  const args = ["-h", pg.host, "-p", String(pg.port), "-U", "postgres", "-d", database, "-Atc", sql];
+  const r = spawnSync(join(pg.binDir, "psql"), args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout.trim();
+}
+
+function pgDump(pg: PostgresServer): string {
+  const args = ["-h", pg.host, "-p", String(pg.port), "-U", "postgres", "-d", "piwardrive"];
+  const r = spawnSync(join(pg.binDir, "pg_dump"), args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout
+    .split("\n")
+    .filter((l) => !l.startsWith("--") && !/^\\(un)?restrict /.test(l))
+    .join("\n");
+}
+
+function redisCli(redis: RedisServer, ...args: string[]): string {
+  const cli = join(redisServerBinary(), "..", "redis-cli");
+  return spawnSync(cli, ["-p", String(redis.port), ...args], { encoding: "utf8" }).stdout.trim();
+}
+
+/** Every key of db 0 and 1 with its value and whether it has a TTL. */
+function redisState(redis: RedisServer): string[] {
+  const out: string[] = [];
+  for (const db of ["0", "1"]) {
+    for (const key of redisCli(redis, "-n", db, "KEYS", "*").split("\n").filter(Boolean).sort()) {
+      const dump = redisCli(redis, "-n", db, "--no-raw", "DUMP", key);
+      const ttl = Number(redisCli(redis, "-n", db, "TTL", key));
+      out.push(`${db}:${key}=${dump} ttl:${ttl > 0 ? "yes" : ttl}`);
+    }
+  }
+  return out;
+}
+
+function digests(dir: string, base = dir): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) Object.assign(out, digests(path, base));
+    else
+      out[path.slice(base.length)] =
+        `${createHash("sha256").update(readFileSync(path)).digest("hex")} ${statSync(path).mode & 0o777}`;
+  }
+  return out;
+}
+
+describe("the agent daemon on its own (real PostgreSQL, Redis with AOF, files)", () => {
+  let dir: string;
+  let config: string;
+  let pg: PostgresServer;
+  let redis: RedisServer;
+  let data: string;
+  let metricsPort: number;
+  const agent = (...args: string[]) => runCli(AGENT_MAIN, [...args, "-c", config], 120_000);
+  const history = async (): Promise<Run[]> =>
+    JSON.parse((await agent("history", "--json", "--limit", "100")).stdout);
+
+  beforeAll(async () => {
+    dir = makeTempDir("pwdr-e2e-daemon-");
+    [pg, redis] = await Promise.all([
+      startPostgres({ databases: ["piwardrive"] }),
+      startRedis({ appendonly: true, extraConfig: { pidfile: "redis.pid" } }),
+    ]);
+    watchPidFile(join(redis.dir, "redis.pid"));
+    psql(
+      pg,
+      "piwardrive",
+      "CREATE TABLE scans (id serial PRIMARY KEY, ssid text, rssi int); INSERT INTO scans (ssid, rssi) SELECT 'net-' || g, -g % 90 FROM generate_series(1, 2000) g; CREATE VIEW strong AS SELECT * FROM scans WHERE rssi > -50",
+    );
+    redisCli(redis, "SET", "piwardrive:version", "4.2.0");
+    redisCli(redis, "SET", "session", "abc", "EX", "7200");
+    redisCli(redis, "-n", "1", "RPUSH", "queue", "a", "b");
+    data = join(dir, "data");
+    for (const day of ["2026-11-25", "2026-11-26"]) {
+      mkdirSync(join(data, "scans", day), { recursive: true });
+      for (let i = 0; i < 4; i++)
+        writeFileSync(
+          join(data, "scans", day, `wifi-${i}.json`),
+          JSON.stringify({ day, i }).repeat(50 * (i + 1)),
+        );
+    }
+    writeFileSync(join(dir, "repo.password"), "daemon e2e password\n");
+    metricsPort = await freePort();
+    const redisPid = join(redis.dir, "redis.pid");
+    config = join(dir, "agent.yaml");
+    writeFileSync(
+      config,
+      `host: pi-daemon
+stateDir: ${join(dir, "state")}
+logLevel: info
+repository: { path: ${join(dir, "repo")}, passwordFile: ${join(dir, "repo.password")} }
+sources:
+  - { kind: postgres, name: db, connection: { port: ${pg.port}, binDir: ${pg.binDir} }, databases: [piwardrive] }
+  - kind: redis
+    name: cache
+    connection: { port: ${redis.port} }
+    dataDir: ${redis.dir}
+    service:
+      type: commands
+      stop: pid=$(cat ${redisPid}) && kill $pid && while kill -0 $pid 2>/dev/null; do sleep 0.05; done
+      start: ${redisServerBinary()} ${redis.configFile} --daemonize yes
+  - { kind: files, name: data, paths: [${data}] }
+schedules: { backup: "*/4 * * * * *", check: "*/9 * * * * *", catchUp: once }
+verify: { readDataSubset: 50% }
+metrics: { port: ${metricsPort} }
+shutdownGraceMs: 20000
+`,
+    );
+    const init = await runCli(AGENT_MAIN, [
+      "init",
+      "-r",
+      join(dir, "repo"),
+      "--password-file",
+      join(dir, "repo.password"),
+    ]);
+    expect(init.code, init.stderr).toBe(0);
+  }, 120_000);
+
+  it("runs scheduled backups and checks, serves metrics, stops cleanly, and the CLI restores a wiped host", async () => {
+    const checked = await agent("config", "check");
+    expect(checked.code, checked.stderr).toBe(0);
+    const daemon = new DaemonProcess(AGENT_MAIN, ["daemon", "-c", config]);
+    await daemon.waitForLog("agent daemon started");
+    let runs: Run[] = [];
+    for (let i = 0; i < 120; i++) {
+      runs = await history();
+      const backups = runs.filter((r) => r.job === "backup" && r.status === "ok");
+      if (backups.length >= 2 && runs.some((r) => r.job === "check" && r.status === "ok")) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(
+      runs.filter((r) => r.job === "backup" && r.status === "ok").length,
+      JSON.stringify(runs),
+    ).toBeGreaterThanOrEqual(2);
+    expect(
+      runs.some((r) => r.job === "check" && r.status === "ok"),
+      JSON.stringify(runs),
+    ).toBe(true);
+    expect(runs.every((r) => r.trigger === "schedule")).toBe(true);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/pwdr_job_last_success_timestamp_seconds\{job="backup"\} \d+/);
+    expect(metrics).toMatch(/pwdr_source_last_bytes\{source="db",kind="postgres"\} [1-9]/);
+    expect(metrics).toMatch(/pwdr_repository_size_bytes [1-9]/);
+    expect(metrics).not.toContain("daemon e2e password");
+
+    expect(await daemon.stop("SIGTERM")).toBe(0);
+    expect(daemon.lines.some((l) => l.msg === "agent daemon stopped")).toBe(true);
+    const status = JSON.parse((await agent("status", "--json")).stdout);
+    expect(status.daemon.running).toBe(false);
+    expect(
+      status.sources.map((s: { source: string; lastStatus: string }) => `${s.source}:${s.lastStatus}`),
+    ).toEqual(["db:ok", "cache:ok", "data:ok"]);
+    expect((await history()).some((r) => r.status === "running")).toBe(false);
+
+    const before = { db: pgDump(pg), redis: redisState(redis), files: digests(data) };
+    psql(pg, "postgres", "DROP DATABASE piwardrive");
+    redisCli(redis, "FLUSHALL");
+    redisCli(redis, "-n", "1", "FLUSHDB");
+    rmSync(data, { recursive: true });
+
+    const restore = await agent("host", "restore", "latest", "--yes", "--json");
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(JSON.parse(restore.stdout).status).toBe("done");
+    expect(pgDump(pg)).toBe(before.db);
+    expect(redisState(redis)).toEqual(before.redis);
+    expect(digests(data)).toEqual(before.files);
+  }, 240_000);
+
+  it("catches up a run missed while it was down, once", async () => {
+    await new Promise((r) => setTimeout(r, 4500));
+    const daemon = new DaemonProcess(AGENT_MAIN, ["daemon", "-c", config]);
+    await daemon.waitForLog("catching up a missed run");
+    for (
+      let i = 0;
+      i < 60 && !(await history()).some((r) => r.trigger === "catch-up" && r.status !== "running");
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(await daemon.stop("SIGTERM")).toBe(0);
+    const caughtUp = (await history()).filter((r) => r.trigger === "catch-up");
+    expect(caughtUp.map((r) => r.job).sort()).toEqual(["backup", "check"]);
+    expect(caughtUp.every((r) => r.status === "ok")).toBe(true);
+  }, 120_000);
+});
