@@ -19,12 +19,16 @@ export {
   loadHostDefinition,
   parseYamlDefinition,
 } from "./definition/load-definition.js";
+export type { DrillAssertion, DrillResult, SourceDrill } from "./drill/drill-result.js";
+export { type DrillOptions, runDrill } from "./drill/run-drill.js";
+export { openSandbox, type Sandbox, type SandboxOptions, type SandboxTarget } from "./drill/sandbox.js";
 export { type HealthResult, waitHealthy } from "./health/wait-healthy.js";
 export {
   type CreateRecoveryPointOptions,
   createRecoveryPoint,
   type RecoveryPointProgress,
 } from "./recovery-point/create-recovery-point.js";
+export type { SampledFile } from "./recovery-point/file-sample.js";
 export { findRecoveryPoint, listRecoveryPoints } from "./recovery-point/find-recovery-points.js";
 export { type ForgetPointsResult, forgetRecoveryPoints } from "./recovery-point/forget-recovery-points.js";
 export type { RecoveryPoint, SourceOutcome, StoredRecoveryPoint } from "./recovery-point/recovery-point.js";

@@ -4,6 +4,7 @@ import { Backup, isRepoError, listSnapshots, type Repository, type SnapshotEntry
 import type { SourceProgress } from "@pwdr/sources";
 import type { HostDefinition, SourceDefinition } from "../definition/host-definition.js";
 import { runCommand, shell } from "../services/run-command.js";
+import { sampleSnapshotFiles } from "./file-sample.js";
 import {
   newRecoveryPointId,
   RECOVERY_POINT_FORMAT,
@@ -104,6 +105,7 @@ async function runSource(repo: Repository, run: SourceRun): Promise<SourceOutcom
     });
     const done = await backup.finish();
     backup = undefined;
+    const sample = isFileTree(def) ? await sampleSnapshotFiles(repo, done.snapshot) : undefined;
     const warnings = [...done.warnings.map((w) => `${w.path}: ${w.message}`), ...sourceWarnings(result.meta)];
     return {
       ...base,
@@ -116,12 +118,18 @@ async function runSource(repo: Repository, run: SourceRun): Promise<SourceOutcom
       addedBytes: done.snapshot.summary.addedBytes,
       durationMs: durationMs(),
       warnings,
+      ...(sample ? { sample } : {}),
     };
   } catch (err) {
     await backup?.abort();
     run.log(`${def.name}: failed: ${(err as Error).message}`);
     return { ...base, status: "failed", durationMs: durationMs(), warnings: [], error: errorOf(err) };
   }
+}
+
+/** Configuration and data trees get a digested file sample that restore drills check. */
+function isFileTree(def: SourceDefinition): boolean {
+  return def.kind === "config" || def.kind === "files";
 }
 
 /** The newest snapshot of this host's source: unchanged files are not read again. */

@@ -1,4 +1,5 @@
 import type { HealthCheck, ServiceControl, SourceDefinition } from "../definition/host-definition.js";
+import type { SampledFile } from "./file-sample.js";
 
 /** Marks the snapshot that records a recovery point (its `source.kind`). */
 export const RECOVERY_POINT_KIND = "recovery-point";
@@ -22,6 +23,8 @@ export interface SourceOutcome {
   /** Backed up, but with something to look at: unreadable files, certificates near expiry. */
   warnings: string[];
   error?: { code: string; message: string };
+  /** Configuration and data sources: files digested from disk at backup time, checked by restore drills. */
+  sample?: SampledFile[];
   /**
    * The source as it was defined on the host, without secrets (only where a
    * password comes from): a replacement host restores from it.
