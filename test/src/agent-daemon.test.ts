@@ -24,6 +24,7 @@ interface Run {
   status: string;
   error?: string;
   recoveryPoint?: string;
+  details?: { restoreMs?: number; checks?: number };
 }
 
 function psql(pg: PostgresServer, database: string, sql: string): string {
@@ -129,7 +130,7 @@ sources:
       stop: pid=$(cat ${redisPid}) && kill $pid && while kill -0 $pid 2>/dev/null; do sleep 0.05; done
       start: ${redisServerBinary()} ${redis.configFile} --daemonize yes
   - { kind: files, name: data, paths: [${data}] }
-schedules: { backup: "*/4 * * * * *", check: "*/9 * * * * *", catchUp: once }
+schedules: { backup: "*/4 * * * * *", check: "*/9 * * * * *", drill: "*/11 * * * * *", catchUp: once }
 verify: { readDataSubset: 50% }
 metrics: { port: ${metricsPort} }
 shutdownGraceMs: 20000
@@ -154,7 +155,8 @@ shutdownGraceMs: 20000
     for (let i = 0; i < 120; i++) {
       runs = await history();
       const backups = runs.filter((r) => r.job === "backup" && r.status === "ok");
-      if (backups.length >= 2 && runs.some((r) => r.job === "check" && r.status === "ok")) break;
+      const done = (job: string) => runs.some((r) => r.job === job && r.status !== "running");
+      if (backups.length >= 2 && done("check") && done("drill")) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(
@@ -209,7 +211,7 @@ shutdownGraceMs: 20000
     }
     expect(await daemon.stop("SIGTERM")).toBe(0);
     const caughtUp = (await history()).filter((r) => r.trigger === "catch-up");
-    expect(caughtUp.map((r) => r.job).sort()).toEqual(["backup", "check"]);
-    expect(caughtUp.every((r) => r.status === "ok")).toBe(true);
+    expect(caughtUp.map((r) => r.job).sort()).toEqual(["backup", "check", "drill"]);
+    expect(caughtUp.map((r) => `${r.job}:${r.status}:${r.error ?? ""}`).sort()).toEqual(["backup:ok:", "check:ok:", "drill:ok:"]);
   }, 120_000);
 });

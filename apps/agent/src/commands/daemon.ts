@@ -32,7 +32,7 @@ export function daemonCommand(): Command {
     });
 }
 
-const JOB_NAMES: JobName[] = ["backup", "check", "retention"];
+const JOB_NAMES: JobName[] = ["backup", "check", "retention", "drill"];
 
 /** `pwdr-agent now <job>`: one run, journaled like a scheduled one. */
 export function nowCommand(): Command {

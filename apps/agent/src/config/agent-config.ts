@@ -47,6 +47,8 @@ export const agentConfigSchema = hostDefinitionObject
       backup: cron,
       check: cron.optional(),
       retention: cron.optional(),
+      /** Restore drills: the latest recovery point into a sandbox PostgreSQL, Redis and directory, then checked. */
+      drill: cron.optional(),
       /** After downtime: run each job that missed its time once at start ("once"), or wait for the next ("skip"). */
       catchUp: z.enum(["once", "skip"]).default("once"),
     }),
@@ -66,6 +68,16 @@ export const agentConfigSchema = hostDefinitionObject
       .strictObject({
         /** Share of pack data `check` reads each time: "n/t", "5%", or a size such as "500M". */
         readDataSubset: z.string().min(1).default("5%"),
+      })
+      .prefault({}),
+    drills: z
+      .strictObject({
+        /**
+         * Where sandboxes are made (on disk: a sandbox holds a copy of the
+         * database). As root, the postgres user must be able to enter it and
+         * every directory above it, which the private stateDir does not allow.
+         */
+        workDir: absolutePath.default("/var/tmp/pwdr-drills"),
       })
       .prefault({}),
     retry: z
@@ -92,4 +104,4 @@ export const agentConfigSchema = hostDefinitionObject
   });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
-export type JobName = "backup" | "check" | "retention";
+export type JobName = "backup" | "check" | "retention" | "drill";

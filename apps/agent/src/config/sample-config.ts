@@ -40,10 +40,12 @@ schedules:                         # cron: minute hour day-of-month month day-of
   backup: "15 2 * * *"             # every night at 02:15
   check: "0 4 * * 0"               # Sundays: structure plus a share of the data (verify.readDataSubset)
   retention: "45 3 * * *"          # forget by the policy below, then prune
+  drill: "30 5 * * 6"              # Saturdays: restore the latest point into a sandbox and check it
   catchUp: once                    # after downtime run each missed job once at start (or: skip)
 
 retention: { keepDaily: 7, keepWeekly: 4, keepMonthly: 12, prune: true }
 verify: { readDataSubset: 5% }
+drills: { workDir: /var/tmp/pwdr-drills }   # sandbox PostgreSQL, Redis and files; removed after each drill
 retry: { attempts: 5, initialDelayMs: 30000, maxDelayMs: 600000 }   # while the repository is unreachable
 # metrics: { port: 9464 }          # Prometheus on 127.0.0.1:9464/metrics
 shutdownGraceMs: 60000             # SIGTERM waits this long for a running job

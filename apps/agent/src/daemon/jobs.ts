@@ -1,4 +1,5 @@
-import { createRecoveryPoint, forgetRecoveryPoints, type RecoveryPoint } from "@pwdr/host";
+import { mkdir } from "node:fs/promises";
+import { createRecoveryPoint, forgetRecoveryPoints, type RecoveryPoint, runDrill } from "@pwdr/host";
 import { checkRepository, prune, type Repository, type RetentionPolicy } from "@pwdr/repo";
 import { parseSubset } from "../commands/check.js";
 import type { AgentConfig, JobName } from "../config/agent-config.js";
@@ -28,6 +29,7 @@ export const JOBS: Record<JobName, JobFunction> = {
   backup: backupJob,
   check: checkJob,
   retention: retentionJob,
+  drill: drillJob,
 };
 
 async function backupJob(env: JobEnvironment): Promise<JobOutcome> {
@@ -85,6 +87,26 @@ async function retentionJob(env: JobEnvironment): Promise<JobOutcome> {
       pointsKept: forgotten.decisions.filter((d) => d.keep).length,
       pointsForgotten: forgotten.decisions.filter((d) => !d.keep).map((d) => d.id),
       ...(pruned ? { bytesDeleted: pruned.bytesDeleted, packsDeleted: pruned.packsDeleted } : {}),
+    },
+  };
+}
+
+/** The latest recovery point restored into a sandbox and checked; the restore time is what an RTO estimate uses. */
+async function drillJob(env: JobEnvironment): Promise<JobOutcome> {
+  const { config } = env;
+  await mkdir(config.drills.workDir, { recursive: true, mode: 0o711 });
+  const result = await runDrill(env.repo, { fromHost: hostNameOf(config), workDir: config.drills.workDir });
+  const assertions = result.sources.flatMap((s) => s.assertions);
+  return {
+    status: result.status === "passed" ? "ok" : "failed",
+    ...(result.recoveryPoint ? { recoveryPoint: result.recoveryPoint } : {}),
+    ...(result.failure ? { error: result.failure } : {}),
+    details: {
+      restoreMs: result.restoreMs,
+      drillMs: result.durationMs,
+      checks: assertions.length,
+      failedChecks: assertions.filter((a) => !a.passed),
+      sources: result.sources.map((s) => ({ name: s.name, kind: s.kind, checks: s.assertions.length })),
     },
   };
 }

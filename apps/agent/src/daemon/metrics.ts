@@ -55,6 +55,11 @@ export class AgentMetrics {
   });
   readonly #repoSize = this.#gauge("pwdr_repository_size_bytes", "Bytes the repository occupies", []);
   readonly #running = this.#gauge("pwdr_job_running", "1 while the job runs", ["job"]);
+  readonly #drillRestore = this.#gauge(
+    "pwdr_drill_last_restore_seconds",
+    "Restore time of the last passed drill (an RTO estimate)",
+    [],
+  );
 
   #gauge<L extends string>(name: string, help: string, labelNames: L[]): Gauge<L> {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
@@ -70,6 +75,9 @@ export class AgentMetrics {
     this.#duration.set({ job: record.job }, (record.durationMs ?? 0) / 1000);
     if (record.status === "ok")
       this.#lastSuccess.set({ job: record.job }, Date.parse(record.finishedAt ?? record.startedAt) / 1000);
+    if (record.job === "drill" && record.status === "ok")
+      this.#drillRestore.set(Number(record.details?.restoreMs ?? 0) / 1000);
+    if (record.job !== "backup") return;
     const sources = record.details?.sources as SourceResult[] | undefined;
     for (const s of sources ?? []) this.#source(s, record);
   }
