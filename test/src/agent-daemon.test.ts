@@ -212,6 +212,10 @@ shutdownGraceMs: 20000
     expect(await daemon.stop("SIGTERM")).toBe(0);
     const caughtUp = (await history()).filter((r) => r.trigger === "catch-up");
     expect(caughtUp.map((r) => r.job).sort()).toEqual(["backup", "check", "drill"]);
-    expect(caughtUp.map((r) => `${r.job}:${r.status}:${r.error ?? ""}`).sort()).toEqual(["backup:ok:", "check:ok:", "drill:ok:"]);
+    expect(caughtUp.map((r) => `${r.job}:${r.status}:${r.error ?? ""}`).sort()).toEqual([
+      "backup:ok:",
+      "check:ok:",
+      "drill:ok:",
+    ]);
   }, 120_000);
 });
