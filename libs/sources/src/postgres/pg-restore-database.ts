@@ -1,3 +1,8 @@
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { finished } from "node:stream/promises";
 import { dumpFile, type Repository, type Snapshot } from "@pwdr/repo";
 import type pg from "pg";
 import { quoteIdent, withClient } from "./pg-client.js";
@@ -6,7 +11,7 @@ import { sourceFailed } from "./pg-errors.js";
 import { otherDataPath, postDataPath, preDataPath } from "./pg-layout.js";
 import type { PgDatabaseManifest } from "./pg-manifest.js";
 import { forEachLimited } from "./pg-parallel.js";
-import { runToolWithInput } from "./pg-tool.js";
+import { runTool, runToolWithInput } from "./pg-tool.js";
 
 export interface DatabaseRestore {
   repo: Repository;
@@ -32,7 +37,40 @@ export async function restoreDatabase(r: DatabaseRestore): Promise<void> {
   await pgRestore(r, preDataPath(r.db.name), sameName ? maintenanceDatabase(r.conn) : r.target, sameName);
   const data = [...r.db.tables.map((t) => t.path), otherDataPath(r.db.name)];
   await forEachLimited(data, r.jobs, (path) => pgRestore(r, path, r.target, false));
-  await pgRestore(r, postDataPath(r.db.name), r.target, false);
+  if (r.jobs > 1) await parallelPostData(r);
+  else await pgRestore(r, postDataPath(r.db.name), r.target, false);
+}
+
+/**
+ * Indexes and constraints built `jobs` at a time: pg_restore -j needs a
+ * seekable archive, so the post-data dump (DDL only, a few KiB) goes through
+ * a private temporary file.
+ */
+async function parallelPostData(r: DatabaseRestore): Promise<void> {
+  const path = postDataPath(r.db.name);
+  r.onItem(path);
+  const dir = await mkdtemp(join(tmpdir(), "pwdr-post-data-"));
+  try {
+    const file = join(dir, "post-data.dump");
+    const out = createWriteStream(file, { mode: 0o600 });
+    const written = finished(out);
+    written.catch(() => {}); // awaited below; a dump failure is the error to report
+    try {
+      await dumpFile(r.repo, r.snapshot, path, out);
+    } finally {
+      out.end();
+    }
+    await written;
+    await runTool({
+      conn: r.conn,
+      tool: "pg_restore",
+      args: ["--no-password", "--exit-on-error", "-j", String(r.jobs), "-d", dbnameArg(r.target), file],
+      database: r.target,
+      what: `pg_restore of ${path} into "${r.target}"`,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function prepareTarget(r: DatabaseRestore): Promise<void> {

@@ -73,9 +73,10 @@ describe("PostgreSQL source", () => {
 
   it("restores into another database name, and refuses to overwrite one without clean", async () => {
     const { backup } = await pgBackupRun(repo, { connection: conn, databases: [DB] });
+    // One job: every dump, post-data included, streams through stdin.
     const restored = await restorePostgres(
       { repo, snapshotId: backup.id },
-      { connection: conn, databases: [DB], targetDatabase: (n) => `${n}_copy` },
+      { connection: conn, databases: [DB], targetDatabase: (n) => `${n}_copy`, jobs: 1 },
     );
     expect(restored.databases).toEqual([`${DB}_copy`]);
     expect(logicalDump(server, `${DB}_copy`)).toBe(logicalDump(server, DB));
