@@ -4,10 +4,10 @@ import type { PollTiming } from "./poll.js";
 export interface RedisTimingOptions {
   /** Longest wait for a BGSAVE, an AOF rewrite, or Redis to load its data. Default 10 minutes. */
   timeoutMs?: number;
-  /** How often INFO is polled meanwhile. Default 200 ms. */
+  /** How often INFO is polled meanwhile. Default 50 ms: a host restore waits on it, and INFO is cheap. */
   pollMs?: number;
 }
 
 export function pollTiming(options: RedisTimingOptions): PollTiming {
-  return { timeoutMs: options.timeoutMs ?? 10 * 60_000, pollMs: options.pollMs ?? 200 };
+  return { timeoutMs: options.timeoutMs ?? 10 * 60_000, pollMs: options.pollMs ?? 50 };
 }
