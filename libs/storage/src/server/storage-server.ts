@@ -1,0 +1,161 @@
+import { once } from "node:events";
+import {
+  createSecureServer,
+  type Http2SecureServer,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from "node:http2";
+import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { certificateIdentity, type PeerIdentity } from "@pwdr/protocol";
+import { RepoError } from "@pwdr/repo";
+import { isRepositoryName } from "../protocol/routes.js";
+import { TRANSPORT_SETTINGS } from "../protocol/transport-settings.js";
+import type { Authorize } from "./access.js";
+import { handleRequest } from "./handle-request.js";
+import { RepositoryFiles } from "./repository-files.js";
+import { respondError } from "./respond.js";
+
+export interface StorageServerOptions {
+  /** PEM of the CA whose client certificates are accepted; no other client gets past the handshake. */
+  ca: string;
+  /** PEM certificate (chain) and key the server presents. */
+  cert: string;
+  key: string;
+  /** Loopback by default: exposing storage is a deliberate choice. */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Repository name (as clients ask for it) → directory holding that repository. */
+  repositories: Readonly<Record<string, string>>;
+  authorize: Authorize;
+  /** Largest file a client may send or read in one range; packs are 4–16 MiB. Default 128 MiB. */
+  maxFileBytes?: number;
+  /** A request idle for this long is cut off (slow or stuck clients). Default 2 minutes. */
+  idleTimeoutMs?: number;
+  /** Told about refused requests and internal errors; never given file contents. */
+  onEvent?: (event: StorageServerEvent) => void;
+}
+
+export type StorageServerEvent =
+  | { kind: "refused"; client: string; method: string; path: string; code: string; message: string }
+  | { kind: "internal_error"; client: string; method: string; path: string; error: unknown }
+  | { kind: "tls_refused"; message: string };
+
+export interface RunningStorageServer {
+  /** `https://host:port`, for RemoteBackend's `url`. */
+  url: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_FILE_BYTES = 128 * 1024 * 1024;
+
+function validRepositories(repositories: Readonly<Record<string, string>>): Map<string, RepositoryFiles> {
+  const served = new Map<string, RepositoryFiles>();
+  for (const [name, root] of Object.entries(repositories)) {
+    if (!isRepositoryName(name)) {
+      throw new RepoError(
+        "invalid_argument",
+        `repository name "${name}" must be 1–63 lowercase letters, digits, "-" or "_", starting with a letter or digit`,
+      );
+    }
+    served.set(name, new RepositoryFiles(name, root));
+  }
+  return served;
+}
+
+function peerOf(stream: ServerHttp2Stream): PeerIdentity | undefined {
+  const raw = (stream.session?.socket as TLSSocket | undefined)?.getPeerCertificate()?.raw;
+  return raw ? certificateIdentity(raw) : undefined;
+}
+
+/**
+ * Serves repositories to agents over HTTP/2 with mutual TLS (HTTP/2 carried
+ * pack-sized files faster and with less CPU than gRPC: BENCHMARKS.md, issue 6).
+ * Protocol and access rules: docs/storage-server.md.
+ */
+export async function startStorageServer(options: StorageServerOptions): Promise<RunningStorageServer> {
+  const served = validRepositories(options.repositories);
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
+  const emit = options.onEvent ?? (() => {});
+  const server = createSecureServer({
+    ca: options.ca,
+    cert: options.cert,
+    key: options.key,
+    requestCert: true,
+    rejectUnauthorized: true,
+    allowHTTP1: false,
+    minVersion: "TLSv1.3",
+    settings: TRANSPORT_SETTINGS.settings,
+    maxSessionMemory: TRANSPORT_SETTINGS.maxSessionMemory,
+  });
+  server.on("session", (session) => {
+    session.setLocalWindowSize(TRANSPORT_SETTINGS.connectionWindow);
+    session.on("error", () => {});
+  });
+  server.on("tlsClientError", (err) => emit({ kind: "tls_refused", message: err.message }));
+  server.on("stream", (stream, headers) => {
+    stream.on("error", () => {});
+    stream.setTimeout(idleTimeoutMs, () => stream.close());
+    const identity = peerOf(stream);
+    const method = String(headers[":method"]);
+    const path = String(headers[":path"]).slice(0, 200);
+    if (!identity) {
+      respondError(
+        stream,
+        new RepoError("access_denied", "a client certificate is required"),
+        method === "HEAD",
+      );
+      return;
+    }
+    handleRequest({
+      stream,
+      headers,
+      identity,
+      maxFileBytes,
+      access: async (repository) => options.authorize({ identity, repository }),
+      repository: (name) => served.get(name),
+    }).catch((err: unknown) => {
+      const known = respondError(stream, err, method === "HEAD");
+      const client = identity.commonName;
+      if (known) {
+        const { code, message } = err as RepoError;
+        emit({ kind: "refused", client, method, path, code, message });
+      } else {
+        emit({ kind: "internal_error", client, method, path, error: err });
+      }
+      if (!stream.closed) stream.close();
+    });
+  });
+  return listen(server, options.host ?? "127.0.0.1", options.port ?? 0, served);
+}
+
+async function listen(
+  server: Http2SecureServer,
+  host: string,
+  port: number,
+  served: Map<string, RepositoryFiles>,
+): Promise<RunningStorageServer> {
+  server.listen(port, host);
+  await Promise.race([once(server, "listening"), once(server, "error").then(([err]) => Promise.reject(err))]);
+  const bound = (server.address() as AddressInfo).port;
+  const sessions = new Set<ServerHttp2Session>();
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.once("close", () => sessions.delete(s));
+  });
+  return {
+    url: `https://${host.includes(":") ? `[${host}]` : host}:${bound}`,
+    host,
+    port: bound,
+    async close() {
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      for (const s of sessions) s.close();
+      await closed;
+      await Promise.all([...served.values()].map((r) => r.close()));
+    },
+  };
+}
