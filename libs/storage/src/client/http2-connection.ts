@@ -81,7 +81,11 @@ export class Http2Connection {
       const parts: Buffer[] = [];
       let status = 0;
       let length: number | undefined;
-      stream.setTimeout(this.timeoutMs, () => stream.close());
+      let timedOut = false;
+      stream.setTimeout(this.timeoutMs, () => {
+        timedOut = true;
+        stream.close();
+      });
       stream.on("response", (h) => {
         status = Number(h[":status"]);
         length = h["content-length"] === undefined ? undefined : Number(h["content-length"]);
@@ -94,6 +98,7 @@ export class Http2Connection {
       // A server that refuses an upload early answers and resets the stream; the answer counts.
       stream.on("close", () => {
         if (status) resolve({ status, length, body: Buffer.concat(parts) });
+        else if (timedOut) reject(new Error(`no progress for ${this.timeoutMs} ms`));
         else reject(new Error(`the request was cut off (HTTP/2 code ${stream.rstCode})`));
       });
       stream.on("error", (err) => (status ? undefined : reject(err)));

@@ -71,6 +71,29 @@ describe("the storage server under hostile requests", () => {
     await serverStillServes();
   });
 
+  it("answers 500 without details when the authorize hook fails, tells onEvent, and answers the next request too", async () => {
+    const failing = await startFixture({
+      repositories: ["site"],
+      grants: {},
+      authorize: () => {
+        throw new Error("catalog unreachable at /var/lib/pwdr/catalog.db");
+      },
+    });
+    try {
+      const backend = await failing.client("agent", "site");
+      const failed = backend.load({ type: "config", name: "config" });
+      await expect(failed).rejects.toMatchObject({ code: "backend_unavailable" });
+      await expect(failed).rejects.not.toThrow(/catalog/);
+      await expect(backend.stat({ type: "config", name: "config" })).rejects.toMatchObject({
+        code: "backend_unavailable",
+      });
+      const internal = failing.events.filter((e) => e.kind === "internal_error" && e.client === "agent");
+      expect(internal).toHaveLength(2);
+    } finally {
+      await failing.close();
+    }
+  });
+
   it("refuses at the TLS handshake a client whose certificate another CA signed, or that has none", async () => {
     const stranger = await fx.ca.unrelated.issueClient("controller");
     const withStranger = rawRequest(

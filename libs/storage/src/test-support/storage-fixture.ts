@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { createTestCa, makeTempDir, type TestCa } from "@pwdr/test-harness";
 import { RemoteBackend } from "../client/remote-backend.js";
-import type { Access } from "../server/access.js";
+import type { Access, Authorize } from "../server/access.js";
 import {
   type RunningStorageServer,
   type StorageServerEvent,
@@ -28,6 +28,8 @@ export async function startFixture(options: {
   repositories: string[];
   grants: Record<string, Grant[]>;
   maxFileBytes?: number;
+  /** Replaces the grants, for tests of the hook itself. */
+  authorize?: Authorize;
 }): Promise<StorageFixture> {
   const ca = options.ca ?? (await createTestCa());
   const base = makeTempDir("storage");
@@ -39,8 +41,10 @@ export async function startFixture(options: {
     cert: serverCert.certPem,
     key: serverCert.keyPem,
     repositories: roots,
-    authorize: ({ identity, repository }) =>
-      options.grants[identity.commonName]?.find((g) => g.repository === repository)?.access,
+    authorize:
+      options.authorize ??
+      (({ identity, repository }) =>
+        options.grants[identity.commonName]?.find((g) => g.repository === repository)?.access),
     ...(options.maxFileBytes ? { maxFileBytes: options.maxFileBytes } : {}),
     onEvent: (e) => events.push(e),
   });
