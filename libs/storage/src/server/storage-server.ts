@@ -33,12 +33,12 @@ export interface StorageServerOptions {
   maxFileBytes?: number;
   /** A request idle for this long is cut off (slow or stuck clients). Default 2 minutes. */
   idleTimeoutMs?: number;
-  /** Told about refused requests and internal errors; never given file contents. */
+  /** Told about failed and refused requests, refused handshakes and internal errors; never given file contents. */
   onEvent?: (event: StorageServerEvent) => void;
 }
 
 export type StorageServerEvent =
-  | { kind: "refused"; client: string; method: string; path: string; code: string; message: string }
+  | { kind: "request_failed"; client: string; method: string; path: string; code: string; message: string }
   | { kind: "internal_error"; client: string; method: string; path: string; error: unknown }
   | { kind: "tls_refused"; message: string };
 
@@ -66,6 +66,15 @@ function validRepositories(repositories: Readonly<Record<string, string>>): Map<
   return served;
 }
 
+// A listener that throws must not take the server down with an unhandled rejection.
+function quietly(listener: ((event: StorageServerEvent) => void) | undefined) {
+  return (event: StorageServerEvent) => {
+    try {
+      listener?.(event);
+    } catch {}
+  };
+}
+
 function peerOf(stream: ServerHttp2Stream): PeerIdentity | undefined {
   const raw = (stream.session?.socket as TLSSocket | undefined)?.getPeerCertificate()?.raw;
   return raw ? certificateIdentity(raw) : undefined;
@@ -80,7 +89,8 @@ export async function startStorageServer(options: StorageServerOptions): Promise
   const served = validRepositories(options.repositories);
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
-  const emit = options.onEvent ?? (() => {});
+  const emit = quietly(options.onEvent);
+  const sessions = new Set<ServerHttp2Session>();
   const server = createSecureServer({
     ca: options.ca,
     cert: options.cert,
@@ -95,6 +105,8 @@ export async function startStorageServer(options: StorageServerOptions): Promise
   server.on("session", (session) => {
     session.setLocalWindowSize(TRANSPORT_SETTINGS.connectionWindow);
     session.on("error", () => {});
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
   });
   server.on("tlsClientError", (err) => emit({ kind: "tls_refused", message: err.message }));
   server.on("stream", (stream, headers) => {
@@ -123,39 +135,34 @@ export async function startStorageServer(options: StorageServerOptions): Promise
       const client = identity.commonName;
       if (known) {
         const { code, message } = err as RepoError;
-        emit({ kind: "refused", client, method, path, code, message });
+        emit({ kind: "request_failed", client, method, path, code, message });
       } else {
         emit({ kind: "internal_error", client, method, path, error: err });
       }
       if (!stream.closed) stream.close();
     });
   });
-  return listen(server, options.host ?? "127.0.0.1", options.port ?? 0, served);
+  return listen(server, options.host ?? "127.0.0.1", options.port ?? 0, { served, sessions });
 }
 
 async function listen(
   server: Http2SecureServer,
   host: string,
   port: number,
-  served: Map<string, RepositoryFiles>,
+  open: { served: Map<string, RepositoryFiles>; sessions: Set<ServerHttp2Session> },
 ): Promise<RunningStorageServer> {
   server.listen(port, host);
   await Promise.race([once(server, "listening"), once(server, "error").then(([err]) => Promise.reject(err))]);
   const bound = (server.address() as AddressInfo).port;
-  const sessions = new Set<ServerHttp2Session>();
-  server.on("session", (s) => {
-    sessions.add(s);
-    s.once("close", () => sessions.delete(s));
-  });
   return {
     url: `https://${host.includes(":") ? `[${host}]` : host}:${bound}`,
     host,
     port: bound,
     async close() {
       const closed = new Promise<void>((done) => server.close(() => done()));
-      for (const s of sessions) s.close();
+      for (const session of open.sessions) session.close();
       await closed;
-      await Promise.all([...served.values()].map((r) => r.close()));
+      await Promise.all([...open.served.values()].map((r) => r.close()));
     },
   };
 }
