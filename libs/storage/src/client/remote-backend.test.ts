@@ -81,6 +81,21 @@ describe("RemoteBackend", () => {
     ).toBeUndefined();
   });
 
+  it("queues requests beyond the server's limit of streams per client instead of failing them", async () => {
+    const fixture = await startFixture({
+      ca,
+      repositories: ["busy"],
+      grants: { controller: [{ repository: "busy", access: "admin" }] },
+    });
+    fixtures.push(fixture);
+    const backend = await fixture.client("controller", "busy");
+    await backend.create();
+    const names = Array.from({ length: 64 }, (_, i) => i.toString(16).padStart(64, "0"));
+    await Promise.all(names.map((name) => backend.save({ type: "data", name }, Buffer.alloc(100_000, 1))));
+    const loaded = await Promise.all(names.map((name) => backend.load({ type: "data", name })));
+    expect(loaded.every((b) => b.length === 100_000)).toBe(true);
+  });
+
   it("says there is no repository when its directory was never created", async () => {
     const fixture = await startFixture({
       ca,

@@ -60,6 +60,20 @@ describe("a host's agent with append access", () => {
     await repo.close();
   });
 
+  it("lets two agents back up into one shared repository at the same time", async () => {
+    const [first, second] = await Promise.all(
+      ["agent-a", "agent-a2"].map(async (agent) => {
+        const repo = await Repository.open(await fx.client(agent, "host-a"), PASSWORD);
+        const backup = await Backup.start(repo, { host: agent });
+        await backup.addPath(await sourceTree());
+        const result = await backup.finish();
+        await repo.close();
+        return result;
+      }),
+    );
+    expect(first?.id).not.toBe(second?.id);
+  });
+
   it("saves new files and the same content again, but never other content under an existing name", async () => {
     const agent = await fx.client("agent-a", "host-a");
     const admin = await fx.client("controller", "host-a");

@@ -51,6 +51,7 @@ export interface RunningStorageServer {
 }
 
 const DEFAULT_MAX_FILE_BYTES = 128 * 1024 * 1024;
+const MAX_STREAMS_PER_CLIENT = 16;
 
 function validRepositories(repositories: Readonly<Record<string, string>>): Map<string, RepositoryFiles> {
   const served = new Map<string, RepositoryFiles>();
@@ -99,7 +100,9 @@ export async function startStorageServer(options: StorageServerOptions): Promise
     rejectUnauthorized: true,
     allowHTTP1: false,
     minVersion: "TLSv1.3",
-    settings: TRANSPORT_SETTINGS.settings,
+    // Each upload is held in memory until it is complete (up to maxFileBytes),
+    // so one client may only have a few in flight.
+    settings: { ...TRANSPORT_SETTINGS.settings, maxConcurrentStreams: MAX_STREAMS_PER_CLIENT },
     maxSessionMemory: TRANSPORT_SETTINGS.maxSessionMemory,
   });
   server.on("session", (session) => {
