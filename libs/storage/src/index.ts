@@ -4,6 +4,7 @@
 // Glossary: access = append (back up) | admin (prune, forget, init, keys).
 export { RemoteBackend, type RemoteBackendOptions } from "./client/remote-backend.js";
 export type { Access, AccessRequest, Authorize } from "./server/access.js";
+export type { RepositoryDirectories } from "./server/served-repositories.js";
 export {
   type RunningStorageServer,
   type StorageServerEvent,

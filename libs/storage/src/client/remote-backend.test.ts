@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import { runBackendSuite } from "@pwdr/repo/testing";
-import { createTestCa, type TestCa } from "@pwdr/test-harness";
+import { createTestCa, makeTempDir, type TestCa } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startStorageServer } from "../server/storage-server.js";
 import { type StorageFixture, startFixture } from "../test-support/storage-fixture.js";
 import { RemoteBackend } from "./remote-backend.js";
 
@@ -94,6 +96,30 @@ describe("RemoteBackend", () => {
     await Promise.all(names.map((name) => backend.save({ type: "data", name }, Buffer.alloc(100_000, 1))));
     const loaded = await Promise.all(names.map((name) => backend.load({ type: "data", name })));
     expect(loaded.every((b) => b.length === 100_000)).toBe(true);
+  });
+
+  it("serves repositories a lookup finds while running, e.g. hosts enrolled after start", async () => {
+    const dirs = new Map<string, string>();
+    const cert = await ca.issueServer();
+    const server = await startStorageServer({
+      ca: ca.ca.certPem,
+      cert: cert.certPem,
+      key: cert.keyPem,
+      repositories: async (name) => dirs.get(name),
+      authorize: () => "admin",
+    });
+    const identity = await ca.issueClient("controller");
+    const tls = { ca: ca.ca.certPem, cert: identity.certPem, key: identity.keyPem };
+    const backend = new RemoteBackend({ ...tls, url: server.url, repository: "late" });
+    try {
+      await expect(backend.create()).rejects.toMatchObject({ code: "repo_not_found" });
+      dirs.set("late", join(makeTempDir("storage-late"), "repo"));
+      await backend.create();
+      expect(await backend.stat({ type: "config", name: "config" })).toBeUndefined();
+    } finally {
+      await backend.close();
+      await server.close();
+    }
   });
 
   it("says there is no repository when its directory was never created", async () => {

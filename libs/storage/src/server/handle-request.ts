@@ -14,7 +14,7 @@ export interface RequestContext {
   identity: PeerIdentity;
   maxFileBytes: number;
   access(repository: string): Promise<Access | undefined>;
-  repository(name: string): RepositoryFiles | undefined;
+  repository(name: string): Promise<RepositoryFiles | undefined>;
 }
 
 function declaredLength(headers: IncomingHttpHeaders): number | undefined {
@@ -34,7 +34,7 @@ export async function handleRequest(ctx: RequestContext): Promise<void> {
   if (!access) {
     throw denied(`client "${ctx.identity.commonName}" has no access to repository ${route.repository}`);
   }
-  const files = ctx.repository(route.repository);
+  const files = await ctx.repository(route.repository);
   if (!files) throw new RepoError("repo_not_found", `the server has no repository ${route.repository}`);
   if (route.kind === "repository") return createRepository(ctx, method, route, files, access);
   if (route.kind === "list") {

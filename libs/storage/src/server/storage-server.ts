@@ -9,12 +9,11 @@ import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { certificateIdentity, type PeerIdentity } from "@pwdr/protocol";
 import { RepoError } from "@pwdr/repo";
-import { isRepositoryName } from "../protocol/routes.js";
 import { TRANSPORT_SETTINGS } from "../protocol/transport-settings.js";
 import type { Authorize } from "./access.js";
 import { handleRequest } from "./handle-request.js";
-import { RepositoryFiles } from "./repository-files.js";
 import { respondError } from "./respond.js";
+import { type RepositoryDirectories, ServedRepositories } from "./served-repositories.js";
 
 export interface StorageServerOptions {
   /** PEM of the CA whose client certificates are accepted; no other client gets past the handshake. */
@@ -26,8 +25,12 @@ export interface StorageServerOptions {
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
-  /** Repository name (as clients ask for it) → directory holding that repository. */
-  repositories: Readonly<Record<string, string>>;
+  /**
+   * Repository name (as clients ask for it) → directory holding that
+   * repository: a fixed map, or a lookup (e.g. in the catalog) so hosts
+   * enrolled later get theirs without a restart. Undefined: repo_not_found.
+   */
+  repositories: RepositoryDirectories;
   authorize: Authorize;
   /** Largest file a client may send or read in one range; packs are 4–16 MiB. Default 128 MiB. */
   maxFileBytes?: number;
@@ -53,20 +56,6 @@ export interface RunningStorageServer {
 const DEFAULT_MAX_FILE_BYTES = 128 * 1024 * 1024;
 const MAX_STREAMS_PER_CLIENT = 16;
 
-function validRepositories(repositories: Readonly<Record<string, string>>): Map<string, RepositoryFiles> {
-  const served = new Map<string, RepositoryFiles>();
-  for (const [name, root] of Object.entries(repositories)) {
-    if (!isRepositoryName(name)) {
-      throw new RepoError(
-        "invalid_argument",
-        `repository name "${name}" must be 1–63 lowercase letters, digits, "-" or "_", starting with a letter or digit`,
-      );
-    }
-    served.set(name, new RepositoryFiles(name, root));
-  }
-  return served;
-}
-
 // A listener that throws must not take the server down with an unhandled rejection.
 function quietly(listener: ((event: StorageServerEvent) => void) | undefined) {
   return (event: StorageServerEvent) => {
@@ -87,7 +76,7 @@ function peerOf(stream: ServerHttp2Stream): PeerIdentity | undefined {
  * Protocol and access rules: docs/storage-server.md.
  */
 export async function startStorageServer(options: StorageServerOptions): Promise<RunningStorageServer> {
-  const served = validRepositories(options.repositories);
+  const served = new ServedRepositories(options.repositories);
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
   const emit = quietly(options.onEvent);
@@ -152,7 +141,7 @@ async function listen(
   server: Http2SecureServer,
   host: string,
   port: number,
-  open: { served: Map<string, RepositoryFiles>; sessions: Set<ServerHttp2Session> },
+  open: { served: ServedRepositories; sessions: Set<ServerHttp2Session> },
 ): Promise<RunningStorageServer> {
   server.listen(port, host);
   await Promise.race([once(server, "listening"), once(server, "error").then(([err]) => Promise.reject(err))]);
@@ -165,7 +154,7 @@ async function listen(
       const closed = new Promise<void>((done) => server.close(() => done()));
       for (const session of open.sessions) session.close();
       await closed;
-      await Promise.all([...open.served.values()].map((r) => r.close()));
+      await open.served.closeAll();
     },
   };
 }
