@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash tools/ensure-deps.sh || exit 1
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-true}
-projects=(logging pki protocol catalog test-harness repo sources host controller agent e2e)
+projects=(logging pki protocol catalog test-harness repo storage sources host controller agent e2e)
 status=0
 step() { echo "== $*"; "$@" || status=1; }
 step npx biome ci --reporter=summary .

@@ -30,6 +30,7 @@ export {
 export {
   CONTROLLER_TLS_NAME,
   certificateFingerprint,
+  certificateIdentity,
   clientCredentials,
   controllerChannelOptions,
   type PeerIdentity,

@@ -78,7 +78,11 @@ type PeerAuthContext = { sslPeerCertificate?: { raw?: Buffer } };
 /** Reads the client certificate that TLS verified for this call. */
 export function peerIdentity(call: { getAuthContext(): PeerAuthContext | null }): PeerIdentity | undefined {
   const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
-  if (!raw) return undefined;
+  return raw ? certificateIdentity(raw) : undefined;
+}
+
+/** The identity in a verified certificate (DER), for servers that are not grpc-js (the storage server). */
+export function certificateIdentity(raw: Buffer): PeerIdentity {
   const cert = new X509Certificate(raw);
   const commonName = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1] ?? "";
   return {

@@ -20,6 +20,7 @@ export const REPO_ERRORS = {
   last_key: { exit: 23, retryable: false },
   check_failed: { exit: 21, retryable: false },
   path_not_found: { exit: 22, retryable: false },
+  access_denied: { exit: 24, retryable: false },
 } as const;
 
 export type RepoErrorCode = keyof typeof REPO_ERRORS;
