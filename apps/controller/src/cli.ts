@@ -1,5 +1,6 @@
 import { createLogger } from "@pwdr/logging";
 import { Command } from "commander";
+import { apiCommand } from "./api-client/cli-api.js";
 import { recordAuditEvent } from "./audit-log.js";
 import { apiTokenCommand } from "./cli-api-token.js";
 import { DEFAULT_DATA_DIR, label, port, withCatalog, withCatalogOptions } from "./cli-options.js";
@@ -79,7 +80,8 @@ export function controllerCli(): Command {
     .addCommand(serveCommand())
     .addCommand(tokenCommand())
     .addCommand(hostsCommand())
-    .addCommand(apiTokenCommand());
+    .addCommand(apiTokenCommand())
+    .addCommand(apiCommand());
 }
 
 export async function runCli(argv: string[]): Promise<void> {

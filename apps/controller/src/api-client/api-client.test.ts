@@ -1,0 +1,60 @@
+import { createLogger } from "@pwdr/logging";
+import { makeTempDir } from "@pwdr/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiToken } from "../api-tokens.js";
+import { type RunningController, startController } from "../controller-server.js";
+import { ApiClient, ApiRequestError, ApiUnreachableError } from "./api-client.js";
+
+describe("ApiClient against the controller's HTTPS API", () => {
+  let controller: RunningController;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    controller = await startController({
+      dataDir: await makeTempDir("pwdr-api-client-"),
+      sessionPort: 0,
+      enrollPort: 0,
+      apiPort: 0,
+      log: createLogger("controller", "error"),
+    });
+    adminToken = (await createApiToken(controller.db, { name: "admin", role: "admin" })).token;
+  });
+
+  afterAll(async () => {
+    await controller?.close();
+  });
+
+  const client = (token = adminToken) =>
+    new ApiClient({ url: controller.apiUrl, token, caPem: controller.pki.ca.certPem });
+
+  it("serves HTTPS on loopback with a certificate the controller CA signed", async () => {
+    expect(controller.apiUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(await client().get("/health")).toEqual({ status: "ok" });
+  });
+
+  it("refuses to talk to a server it cannot verify", async () => {
+    const untrusting = new ApiClient({ url: controller.apiUrl, token: adminToken });
+    await expect(untrusting.get("/health")).rejects.toThrow(ApiUnreachableError);
+  });
+
+  it("turns an error answer into an ApiRequestError with the API's code and details", async () => {
+    const request = client().post("/api-tokens", { name: "x", role: "root" });
+    await expect(request).rejects.toBeInstanceOf(ApiRequestError);
+    await expect(request).rejects.toMatchObject({
+      status: 400,
+      code: "VALIDATION_FAILED",
+      details: [expect.objectContaining({ path: "body/role" })],
+    });
+    await expect(client("pwdrapi1_nope").get("/hosts")).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+  });
+
+  it("creates an enrollment token that the audit log records without its secret", async () => {
+    const created = await client().post<{ id: string; token: string }>("/enrollment-tokens", { ttl: "5m" });
+    const { events } = await client().get<{ events: { action: string; target: string }[] }>("/audit-events");
+    expect(events[0]).toMatchObject({
+      action: "enrollment-token.create",
+      target: `enrollment-token:${created.id}`,
+    });
+    expect(JSON.stringify(events)).not.toContain(created.token.split(".")[1]);
+  });
+});
