@@ -11,7 +11,6 @@ interface ErrorHandlerOptions {
 // request, so their messages are safe to pass on under one of our codes.
 const CODE_BY_STATUS: Record<number, ApiErrorCode> = {
   404: "ROUTE_NOT_FOUND",
-  405: "METHOD_NOT_ALLOWED",
   413: "BODY_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE",
 };
