@@ -104,6 +104,13 @@ export async function startController(options: ControllerOptions): Promise<Runni
     host,
     port: options.apiPort ?? 0,
     tls: { cert: withChain(pki).certPem, key: pki.server.keyPem },
+  }).catch(async (err: unknown) => {
+    // Without this the gRPC servers would keep a half-started controller alive.
+    await Promise.all([shutdown(sessionServer), shutdown(enrollServer)]);
+    await catalog.close();
+    throw new Error(
+      `REST API cannot listen on ${host}:${options.apiPort ?? 0} (${(err as Error).message}); pick another --api-port`,
+    );
   });
 
   log.info("controller started", {

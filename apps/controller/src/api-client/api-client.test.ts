@@ -27,6 +27,18 @@ describe("ApiClient against the controller's HTTPS API", () => {
   const client = (token = adminToken) =>
     new ApiClient({ url: controller.apiUrl, token, caPem: controller.pki.ca.certPem });
 
+  it("fails to start, naming --api-port, when the API port is taken", async () => {
+    const taken = Number(new URL(controller.apiUrl).port);
+    const second = startController({
+      dataDir: await makeTempDir("pwdr-api-port-"),
+      sessionPort: 0,
+      enrollPort: 0,
+      apiPort: taken,
+      log: createLogger("controller", "error"),
+    });
+    await expect(second).rejects.toThrow(/EADDRINUSE.*--api-port/);
+  });
+
   it("serves HTTPS on loopback with a certificate the controller CA signed", async () => {
     expect(controller.apiUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(await client().get("/health")).toEqual({ status: "ok" });
@@ -43,7 +55,9 @@ describe("ApiClient against the controller's HTTPS API", () => {
     await expect(request).rejects.toMatchObject({
       status: 400,
       code: "VALIDATION_FAILED",
-      details: [expect.objectContaining({ path: "body/role" })],
+      details: [
+        { path: "body/role", message: "must be equal to one of the allowed values: viewer, operator, admin" },
+      ],
     });
     await expect(client("pwdrapi1_nope").get("/hosts")).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
   });

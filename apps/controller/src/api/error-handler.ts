@@ -17,10 +17,15 @@ const CODE_BY_STATUS: Record<number, ApiErrorCode> = {
 
 function validationDetails(error: FastifyError): ApiErrorDetail[] {
   return (error.validation ?? []).map((issue) => {
-    const extra = issue.params as { additionalProperty?: string; missingProperty?: string };
+    const extra = issue.params as {
+      additionalProperty?: string;
+      missingProperty?: string;
+      allowedValues?: unknown[];
+    };
     const field = extra.additionalProperty ?? extra.missingProperty;
     const path = `${error.validationContext ?? "request"}${issue.instancePath}${field ? `/${field}` : ""}`;
-    return { path, message: issue.message ?? "is invalid" };
+    const allowed = extra.allowedValues ? `: ${extra.allowedValues.join(", ")}` : "";
+    return { path, message: `${issue.message ?? "is invalid"}${allowed}` };
   });
 }
 
