@@ -1,7 +1,10 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createLogger } from "@pwdr/logging";
 import { makeTempDir } from "@pwdr/test-harness";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApiToken } from "../api-tokens.js";
+import { controllerCli } from "../cli.js";
 import { type RunningController, startController } from "../controller-server.js";
 import { ApiClient, ApiRequestError, ApiUnreachableError } from "./api-client.js";
 
@@ -70,5 +73,69 @@ describe("ApiClient against the controller's HTTPS API", () => {
       target: `enrollment-token:${created.id}`,
     });
     expect(JSON.stringify(events)).not.toContain(created.token.split(".")[1]);
+  });
+});
+
+describe("pwdr-controller api (the operator CLI) in-process", () => {
+  let controller: RunningController;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await makeTempDir("pwdr-api-cli-");
+    controller = await startController({
+      dataDir: dir,
+      sessionPort: 0,
+      enrollPort: 0,
+      apiPort: 0,
+      log: createLogger("controller", "error"),
+    });
+  });
+
+  afterAll(async () => {
+    await controller?.close();
+  });
+
+  async function api(...args: string[]): Promise<string> {
+    let out = "";
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      out += String(chunk);
+      return true;
+    });
+    const ca = join(dir, "pki", "ca.crt");
+    try {
+      await controllerCli().parseAsync(
+        ["node", "x", "api", "--url", controller.apiUrl, "--ca", ca, ...args],
+        {
+          from: "node",
+        },
+      );
+    } finally {
+      write.mockRestore();
+    }
+    return out;
+  }
+
+  it("creates a policy from a JSON file and lists it as a table and as JSON", async () => {
+    const { token } = await createApiToken(controller.db, { name: "cli-admin", role: "admin" });
+    const file = join(dir, "policy.json");
+    await writeFile(
+      file,
+      JSON.stringify({ name: "fleet", schedule: "15 2 * * *", selector: { site: "lab" } }),
+    );
+    expect(await api("--token", token, "policies", "create", "--file", file)).toMatch(
+      /^created policy fleet /,
+    );
+    expect(await api("--token", token, "policies", "list")).toMatch(
+      /^NAME +SCHEDULE +SELECTOR +ENABLED +ID\nfleet +15 2 \* \* \* +\{"site":"lab"\} +true /,
+    );
+    const listed = JSON.parse(await api("--token", token, "--json", "policies", "list"));
+    expect(listed).toEqual([expect.objectContaining({ name: "fleet", schedule: "15 2 * * *" })]);
+  });
+
+  it("reports a file that is not JSON by name", async () => {
+    const { token } = await createApiToken(controller.db, { name: "cli-admin-2", role: "admin" });
+    const file = join(dir, "broken.json");
+    await writeFile(file, "{ name: ");
+    await expect(api("--token", token, "policies", "create", "--file", file)).rejects.toThrow(`${file}: `);
   });
 });

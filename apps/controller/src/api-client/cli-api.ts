@@ -7,6 +7,7 @@ import type { ApiTokenView, CreatedApiTokenView } from "../api/schemas/api-token
 import type { AuditEventView } from "../api/schemas/audit-event.js";
 import type { CreatedEnrollmentToken } from "../api/schemas/enrollment-token.js";
 import type { HostDetail, HostSummary } from "../api/schemas/host.js";
+import type { PolicyView } from "../api/schemas/policy.js";
 import { DEFAULT_DATA_DIR, label } from "../cli-options.js";
 import { renderTable } from "../table.js";
 import { ApiClient } from "./api-client.js";
@@ -14,6 +15,7 @@ import { ApiClient } from "./api-client.js";
 type Host = Static<typeof HostSummary>;
 type ApiToken = Static<typeof ApiTokenView>;
 type AuditEvent = Static<typeof AuditEventView>;
+type Policy = Static<typeof PolicyView>;
 
 interface GlobalOptions {
   url: string;
@@ -144,6 +146,48 @@ function enrollmentTokenCommand(): Command {
   return command;
 }
 
+function readJsonFile(file: string): object {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as object;
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}; expected one JSON object`);
+  }
+}
+
+function policiesCommand(): Command {
+  const policies = new Command("policies").description("backup policies (viewer reads, admin creates)");
+  policies
+    .command("list")
+    .description("list policies")
+    .action(async (_opts: object, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const { policies: rows } = await client.get<{ policies: Policy[] }>("/policies");
+      print(json, rows, () =>
+        renderTable(
+          ["NAME", "SCHEDULE", "SELECTOR", "ENABLED", "ID"],
+          rows.map((p) => [
+            p.name,
+            p.schedule ?? "(inherit)",
+            JSON.stringify(p.selector),
+            String(p.enabled),
+            p.id,
+          ]),
+        ),
+      );
+    });
+  policies
+    .command("create")
+    .description("create a policy from a JSON file (the API's PolicyInput, see openapi.json)")
+    .requiredOption("--file <file>", 'JSON document, e.g. {"name":"fleet","schedule":"15 2 * * *"}')
+    .action(async (opts: { file: string }, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const body = readJsonFile(opts.file);
+      const created = await client.post<Policy>("/policies", body);
+      print(json, created, () => `created policy ${created.name} (${created.id})\n`);
+    });
+  return policies;
+}
+
 function auditCommand(): Command {
   return new Command("audit")
     .description("show the audit log, newest first (admin)")
@@ -183,5 +227,6 @@ export function apiCommand(): Command {
     .addCommand(hostCommand())
     .addCommand(tokensCommand())
     .addCommand(enrollmentTokenCommand())
+    .addCommand(policiesCommand())
     .addCommand(auditCommand());
 }

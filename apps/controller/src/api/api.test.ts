@@ -34,6 +34,14 @@ const ROUTES: RouteCase[] = [
     minRole: "admin",
   },
   { name: "list audit events", method: "GET", url: "/api/v1/audit-events", minRole: "admin" },
+  { name: "list policies", method: "GET", url: "/api/v1/policies", minRole: "viewer" },
+  {
+    name: "create policy",
+    method: "POST",
+    url: "/api/v1/policies",
+    body: { name: "matrix" },
+    minRole: "admin",
+  },
 ];
 
 function requestOf(route: RouteCase, body: object | undefined): InjectOptions {
@@ -267,6 +275,71 @@ describe.each(providers)("REST API on %s", (provider) => {
       const response = await api.call("admin", { method: "DELETE", url: "/api/v1/api-tokens/nope" });
       expect(response.statusCode).toBe(404);
       expect(errorOf(response).code).toBe("NOT_FOUND");
+    });
+  });
+
+  describe("policies", () => {
+    const post = (body: object) => api.call("admin", { method: "POST", url: "/api/v1/policies", body });
+
+    it("creates a policy under a parent and lists it", async () => {
+      const parent = await post({ name: "fleet", schedule: "15 2 * * *", retention: { keepDaily: 7 } });
+      expect(parent.statusCode, parent.body).toBe(201);
+      const child = await post({
+        name: "edge",
+        parentId: parent.json().id,
+        selector: { role: "edge" },
+        sources: [
+          { name: "piwardrive-db", kind: "postgres" },
+          { name: "cache", kind: "redis" },
+        ],
+        retention: { keepLast: 3, within: "7d" },
+        enabled: false,
+      });
+      expect(child.statusCode, child.body).toBe(201);
+      expect(child.json()).toMatchObject({ parentId: parent.json().id, schedule: null, enabled: false });
+      const listed = await api.call("viewer", { method: "GET", url: "/api/v1/policies" });
+      const edge = (listed.json().policies as { name: string }[]).find((p) => p.name === "edge");
+      expect(edge).toMatchObject({ selector: { role: "edge" }, retention: { keepLast: 3, within: "7d" } });
+      const audited = await api.db.auditEvent.findFirst({ where: { target: `policy:${child.json().id}` } });
+      expect(audited).toMatchObject({ actor: "token:test-admin", action: "policy.create" });
+    });
+
+    it("names each problem the schema cannot see: cron syntax, unknown parent, repeated source", async () => {
+      const response = await post({
+        name: "broken",
+        schedule: "every night",
+        parentId: "no-such-policy",
+        sources: [
+          { name: "db", kind: "postgres" },
+          { name: "db", kind: "files" },
+        ],
+      });
+      expect(response.statusCode).toBe(400);
+      expect(
+        errorOf(response)
+          .details?.map((d) => d.path)
+          .sort(),
+      ).toEqual(["body/parentId", "body/schedule", "body/sources/1/name"].sort());
+    });
+
+    it("rejects an empty retention, an unknown source kind and unknown fields", async () => {
+      const response = await post({
+        name: "shapeless",
+        retention: {},
+        sources: [{ name: "x", kind: "mysql" }],
+        owner: "me",
+      });
+      expect(response.statusCode).toBe(400);
+      expect(errorOf(response).details?.map((d) => d.path)).toEqual(
+        expect.arrayContaining(["body/retention", "body/sources/0/kind", "body/owner"]),
+      );
+    });
+
+    it("refuses a taken name with 409", async () => {
+      await post({ name: "twice" });
+      const again = await post({ name: "twice" });
+      expect(again.statusCode).toBe(409);
+      expect(errorOf(again).code).toBe("CONFLICT");
     });
   });
 

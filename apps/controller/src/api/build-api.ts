@@ -10,6 +10,7 @@ import { auditEventRoutes } from "./routes/audit-events.js";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.js";
 import { healthRoutes } from "./routes/health.js";
 import { hostRoutes } from "./routes/hosts.js";
+import { policyRoutes } from "./routes/policies.js";
 import { ErrorBody } from "./schemas/error.js";
 
 export const API_PREFIX = "/api/v1";
@@ -60,6 +61,7 @@ export async function buildApi(
       await v1.register(enrollmentTokenRoutes, { db: deps.db, caFingerprint: deps.caFingerprint });
       await v1.register(apiTokenRoutes, { db: deps.db });
       await v1.register(auditEventRoutes, { db: deps.db });
+      await v1.register(policyRoutes, { db: deps.db });
     },
     { prefix: API_PREFIX },
   );
