@@ -2,7 +2,7 @@
 // it and the policy code takes its types from it.
 import { SOURCE_KINDS } from "@pwdr/catalog";
 import { type Static, Type } from "typebox";
-import { Duration, Labels } from "./api/schemas/common.js";
+import { Duration, LabelsInput } from "./api/schemas/common.js";
 
 const Keep = Type.Integer({ minimum: 0, maximum: 100_000 });
 const Name = Type.String({ pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" });
@@ -30,7 +30,7 @@ export const PolicyInput = Type.Object(
   {
     name: Name,
     parentId: Type.Optional(Id),
-    selector: Type.Optional(Labels),
+    selector: Type.Optional(LabelsInput),
     sources: Type.Optional(Type.Array(PolicySource, { maxItems: 32 })),
     schedule: Type.Optional(
       Type.String({ minLength: 1, maxLength: 128, description: "Cron expression", examples: ["15 2 * * *"] }),

@@ -153,6 +153,13 @@ describe.each(providers)("REST API on %s", (provider) => {
       ]);
     });
 
+    it("shows labels as stored, even keys a request could not set", async () => {
+      const odd = await api.db.host.create({ data: { name: "pi-odd", labels: { "Odd Key": "v" } } });
+      const response = await api.call("viewer", { method: "GET", url: `/api/v1/hosts/${odd.id}` });
+      expect(response.json().labels).toEqual({ "Odd Key": "v" });
+      await api.db.host.delete({ where: { id: odd.id } });
+    });
+
     it("shows one host with its facts", async () => {
       const response = await api.call("viewer", { method: "GET", url: `/api/v1/hosts/${hostId}` });
       expect(response.statusCode).toBe(200);
@@ -201,11 +208,11 @@ describe.each(providers)("REST API on %s", (provider) => {
       const response = await api.call("operator", {
         method: "POST",
         url: "/api/v1/enrollment-tokens",
-        body: { ttl: "forever", colour: "red" },
+        body: { ttl: "forever", colour: "red", labels: { "bad key": "x" } },
       });
       expect(response.statusCode).toBe(400);
       expect(errorOf(response).details?.map((d) => d.path)).toEqual(
-        expect.arrayContaining(["body/ttl", "body/colour"]),
+        expect.arrayContaining(["body/ttl", "body/colour", "body/labels/bad key"]),
       );
     });
   });

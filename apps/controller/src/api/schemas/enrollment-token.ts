@@ -1,10 +1,10 @@
 import { Type } from "typebox";
-import { Duration, Labels, Timestamp } from "./common.js";
+import { Duration, LabelsInput, Timestamp } from "./common.js";
 
 export const CreateEnrollmentTokenBody = Type.Object(
   {
     ttl: Type.Optional(Duration),
-    labels: Type.Optional(Labels),
+    labels: Type.Optional(LabelsInput),
   },
   { additionalProperties: false },
 );
