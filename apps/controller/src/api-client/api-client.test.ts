@@ -132,6 +132,17 @@ describe("pwdr-controller api (the operator CLI) in-process", () => {
     expect(listed).toEqual([expect.objectContaining({ name: "fleet", schedule: "15 2 * * *" })]);
   });
 
+  it("shows hosts as a table and one host field by field", async () => {
+    const { token } = await createApiToken(controller.db, { name: "cli-viewer", role: "viewer" });
+    const host = await controller.db.host.create({ data: { name: "pi-cli", labels: { site: "lab" } } });
+    expect(await api("--token", token, "hosts")).toMatch(
+      /^NAME +STATE +SITE +AGENT +LAST SEEN +ID\npi-cli +offline /,
+    );
+    const detail = await api("--token", token, "host", host.id);
+    expect(detail).toMatch(/^FIELD +VALUE\n/);
+    expect(detail).toMatch(/\nlabels +\{"site":"lab"\}\n/);
+  });
+
   it("reports a file that is not JSON by name", async () => {
     const { token } = await createApiToken(controller.db, { name: "cli-admin-2", role: "admin" });
     const file = join(dir, "broken.json");

@@ -75,7 +75,15 @@ function hostCommand(): Command {
     .action(async (id: string, _opts: object, command: Command) => {
       const { client, json } = clientFrom(command);
       const host = await client.get<Static<typeof HostDetail>>(`/hosts/${encodeURIComponent(id)}`);
-      print(json, host, () => `${JSON.stringify(host, null, 2)}\n`);
+      print(json, host, () =>
+        renderTable(
+          ["FIELD", "VALUE"],
+          Object.entries(host).map(([field, value]) => [
+            field,
+            typeof value === "string" ? value : JSON.stringify(value),
+          ]),
+        ),
+      );
     });
 }
 
