@@ -1,35 +1,24 @@
-import { openCatalog } from "@pwdr/catalog";
 import { createLogger } from "@pwdr/logging";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { apiCommand } from "./api-client/cli-api.js";
+import { recordAuditEvent } from "./audit-log.js";
+import { apiTokenCommand } from "./cli-api-token.js";
+import { DEFAULT_DATA_DIR, label, port, withCatalog, withCatalogOptions } from "./cli-options.js";
 import { loadOrCreateControllerPki } from "./controller-pki.js";
 import { startController } from "./controller-server.js";
 import { parseDuration } from "./duration.js";
 import { createEnrollmentToken } from "./enrollment-tokens.js";
 import { listHosts, renderHostTable } from "./host-list.js";
 
-const DEFAULT_DATA_DIR = "/var/lib/pwdr-controller";
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535)
-    throw new InvalidArgumentError("expected a port number 0-65535");
-  return n;
-}
-
-function label(value: string, previous: Record<string, string>): Record<string, string> {
-  const [key, ...rest] = value.split("=");
-  if (!key || rest.length === 0) throw new InvalidArgumentError(`label "${value}" must look like key=value`);
-  return { ...previous, [key]: rest.join("=") };
-}
-
 function serveCommand(): Command {
   return new Command("serve")
-    .description("run the controller: catalog, CA, enrollment and agent session endpoints")
+    .description("run the controller: catalog, CA, enrollment, agent session and REST API endpoints")
     .option("--data-dir <dir>", "state directory (CA, SQLite catalog)", DEFAULT_DATA_DIR)
     .option("--catalog <url>", "catalog database URL (file:… for SQLite, postgresql://… for PostgreSQL)")
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--session-port <port>", "mutual-TLS port for agent sessions", port, 7443)
     .option("--enroll-port <port>", "TLS port for agent enrollment", port, 7444)
+    .option("--api-port <port>", "HTTPS port of the REST API (/api/v1)", port, 7445)
     .action(async (opts) => {
       const controller = await startController({
         dataDir: opts.dataDir,
@@ -37,6 +26,7 @@ function serveCommand(): Command {
         host: opts.host,
         sessionPort: opts.sessionPort,
         enrollPort: opts.enrollPort,
+        apiPort: opts.apiPort,
       });
       const stop = () => {
         controller.close().then(() => process.exit(0));
@@ -48,46 +38,39 @@ function serveCommand(): Command {
 
 function tokenCommand(): Command {
   const token = new Command("token").description("manage one-time enrollment tokens");
-  token
-    .command("create")
+  withCatalogOptions(token.command("create"))
     .description("create a one-time enrollment token (printed once, stored only as a hash)")
-    .option("--data-dir <dir>", "controller state directory", DEFAULT_DATA_DIR)
-    .option("--catalog <url>", "catalog database URL")
     .option("--ttl <duration>", "how long the token stays valid", "24h")
     .option("--label <key=value>", "label for the enrolled host (repeatable)", label, {})
     .option("--json", "print JSON")
     .action(async (opts) => {
       const pki = await loadOrCreateControllerPki(opts.dataDir);
-      const catalog = await openCatalog({ url: opts.catalog ?? `file:${opts.dataDir}/catalog.db` });
-      try {
-        const created = await createEnrollmentToken(catalog.db, pki.caFingerprint, {
+      const created = await withCatalog(opts, async (db) => {
+        const row = await createEnrollmentToken(db, pki.caFingerprint, {
           ttlMs: parseDuration(opts.ttl, "--ttl"),
           labels: opts.label,
           createdBy: "cli",
         });
-        if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
-        else process.stdout.write(`${created.token}\n`);
-      } finally {
-        await catalog.close();
-      }
+        await recordAuditEvent(db, {
+          actor: "cli",
+          action: "enrollment-token.create",
+          target: `enrollment-token:${row.id}`,
+          details: { outcome: "success", expiresAt: row.expiresAt.toISOString() },
+        });
+        return row;
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(created)}\n` : `${created.token}\n`);
     });
   return token;
 }
 
 function hostsCommand(): Command {
-  return new Command("hosts")
+  return withCatalogOptions(new Command("hosts"))
     .description("list enrolled hosts with their state and last contact")
-    .option("--data-dir <dir>", "controller state directory", DEFAULT_DATA_DIR)
-    .option("--catalog <url>", "catalog database URL")
     .option("--json", "print JSON")
     .action(async (opts) => {
-      const catalog = await openCatalog({ url: opts.catalog ?? `file:${opts.dataDir}/catalog.db` });
-      try {
-        const hosts = await listHosts(catalog.db);
-        process.stdout.write(opts.json ? `${JSON.stringify(hosts)}\n` : renderHostTable(hosts));
-      } finally {
-        await catalog.close();
-      }
+      const hosts = await withCatalog(opts, listHosts);
+      process.stdout.write(opts.json ? `${JSON.stringify(hosts)}\n` : renderHostTable(hosts));
     });
 }
 
@@ -96,7 +79,9 @@ export function controllerCli(): Command {
     .description("PWDR controller: fleet catalog, scheduling and disaster recovery")
     .addCommand(serveCommand())
     .addCommand(tokenCommand())
-    .addCommand(hostsCommand());
+    .addCommand(hostsCommand())
+    .addCommand(apiTokenCommand())
+    .addCommand(apiCommand());
 }
 
 export async function runCli(argv: string[]): Promise<void> {

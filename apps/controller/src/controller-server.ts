@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { type Catalog, openCatalog } from "@pwdr/catalog";
 import { createLogger, type Logger } from "@pwdr/logging";
 import { AgentSessionService, addService, EnrollmentService, serverCredentials } from "@pwdr/protocol";
+import { startApiServer } from "./api/api-server.js";
 import { type ControllerPki, loadOrCreateControllerPki } from "./controller-pki.js";
 import { enrollmentHandlers } from "./enrollment-service.js";
 import { SessionRegistry } from "./session-registry.js";
@@ -19,6 +20,8 @@ export interface ControllerOptions {
   sessionPort?: number;
   /** Server-TLS port for enrollment; 0 picks a free port. */
   enrollPort?: number;
+  /** HTTPS port of the REST API; 0 picks a free port. */
+  apiPort?: number;
   heartbeatIntervalMs?: number;
   log?: Logger;
 }
@@ -29,6 +32,8 @@ export interface RunningController {
   sessions: SessionRegistry;
   sessionAddress: string;
   enrollAddress: string;
+  /** https://<host>:<port> of the REST API (routes under /api/v1). */
+  apiUrl: string;
   catalogUrl: string;
   close(): Promise<void>;
 }
@@ -92,24 +97,46 @@ export async function startController(options: ControllerOptions): Promise<Runni
     enrollmentHandlers({ db: catalog.db, pki, sessionAddress, log }),
   );
 
-  log.info("controller started", { sessionAddress, enrollAddress: `${host}:${enrollPort}`, dataDir });
+  const api = await startApiServer({
+    db: catalog.db,
+    caFingerprint: pki.caFingerprint,
+    log,
+    host,
+    port: options.apiPort ?? 0,
+    tls: { cert: withChain(pki).certPem, key: pki.server.keyPem },
+  }).catch(async (err: unknown) => {
+    // Without this the gRPC servers would keep a half-started controller alive.
+    await Promise.all([shutdown(sessionServer), shutdown(enrollServer)]);
+    await catalog.close();
+    throw new Error(
+      `REST API cannot listen on ${host}:${options.apiPort ?? 0} (${(err as Error).message}); pick another --api-port`,
+    );
+  });
+
+  log.info("controller started", {
+    sessionAddress,
+    enrollAddress: `${host}:${enrollPort}`,
+    apiUrl: api.url,
+    dataDir,
+  });
   return {
     db: catalog.db,
     pki,
     sessions,
     sessionAddress,
     enrollAddress: `${host}:${enrollPort}`,
+    apiUrl: api.url,
     catalogUrl,
     async close() {
       sessions.closeAll(grpc.status.UNAVAILABLE, "controller is shutting down");
-      await Promise.all([shutdown(sessionServer), shutdown(enrollServer)]);
+      await Promise.all([shutdown(sessionServer), shutdown(enrollServer), api.close()]);
       await catalog.close();
     },
   };
 }
 
 // The enrollment port sends the CA with its certificate so a new agent can
-// find the CA its token pins.
+// find the CA its token pins; the API does the same for clients that pin the CA.
 function withChain(pki: ControllerPki) {
   return { certPem: pki.server.certPem + pki.ca.certPem, keyPem: pki.server.keyPem };
 }

@@ -7,7 +7,10 @@ export interface CreatedToken {
   expiresAt: Date;
 }
 
-/** Creates a one-time enrollment token; only its hash is stored, so it is shown exactly once. */
+/**
+ * Creates a one-time enrollment token; only its hash is stored, so it is shown exactly once.
+ * The caller records the audit event: the CLI and the API name the actor differently.
+ */
 export async function createEnrollmentToken(
   db: Catalog,
   caFingerprint: string,
@@ -17,14 +20,6 @@ export async function createEnrollmentToken(
   const expiresAt = new Date(Date.now() + options.ttlMs);
   const row = await db.enrollmentToken.create({
     data: { tokenHash: secretHash, labels: options.labels, expiresAt, createdBy: options.createdBy },
-  });
-  await db.auditEvent.create({
-    data: {
-      actor: options.createdBy,
-      action: "token.create",
-      target: `token:${row.id}`,
-      details: { expiresAt },
-    },
   });
   return { id: row.id, token, expiresAt };
 }

@@ -1,4 +1,5 @@
 import type { Catalog } from "@pwdr/catalog";
+import { renderTable } from "./table.js";
 
 export interface HostSummary {
   id: string;
@@ -22,16 +23,8 @@ export async function listHosts(db: Catalog): Promise<HostSummary[]> {
 export function renderHostTable(hosts: HostSummary[]): string {
   if (hosts.length === 0)
     return "no hosts enrolled yet; create a token with `pwdr-controller token create`\n";
-  const rows = [["NAME", "STATE", "AGENT", "LAST SEEN", "ID"]];
-  for (const h of hosts) rows.push([h.name, h.state, h.agentVersion ?? "-", h.lastSeenAt ?? "never", h.id]);
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? [];
-  return rows
-    .map(
-      (r) =>
-        `${r
-          .map((c, i) => c.padEnd(widths[i] ?? 0))
-          .join("  ")
-          .trimEnd()}\n`,
-    )
-    .join("");
+  return renderTable(
+    ["NAME", "STATE", "AGENT", "LAST SEEN", "ID"],
+    hosts.map((h) => [h.name, h.state, h.agentVersion ?? "-", h.lastSeenAt ?? "never", h.id]),
+  );
 }

@@ -1,0 +1,240 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { API_TOKEN_ROLES } from "@pwdr/catalog";
+import { Command, Option } from "commander";
+import type { Static } from "typebox";
+import type { ApiTokenView, CreatedApiTokenView } from "../api/schemas/api-token.js";
+import type { AuditEventView } from "../api/schemas/audit-event.js";
+import type { CreatedEnrollmentToken } from "../api/schemas/enrollment-token.js";
+import type { HostDetail, HostSummary } from "../api/schemas/host.js";
+import type { PolicyView } from "../api/schemas/policy.js";
+import { DEFAULT_DATA_DIR, label } from "../cli-options.js";
+import { renderTable } from "../table.js";
+import { ApiClient } from "./api-client.js";
+
+type Host = Static<typeof HostSummary>;
+type ApiToken = Static<typeof ApiTokenView>;
+type AuditEvent = Static<typeof AuditEventView>;
+type Policy = Static<typeof PolicyView>;
+
+interface GlobalOptions {
+  url: string;
+  token?: string;
+  ca?: string;
+  json?: boolean;
+}
+
+const DEFAULT_CA = join(DEFAULT_DATA_DIR, "pki", "ca.crt");
+
+function clientFrom(command: Command): { client: ApiClient; json: boolean } {
+  const opts = command.optsWithGlobals<GlobalOptions>();
+  if (!opts.token) {
+    throw new Error(
+      "no API token: pass --token or set PWDR_API_TOKEN (an admin creates one with `api-token create`)",
+    );
+  }
+  const caFile = opts.ca ?? (existsSync(DEFAULT_CA) ? DEFAULT_CA : undefined);
+  const caPem = caFile ? readFileSync(caFile, "utf8") : undefined;
+  return { client: new ApiClient({ url: opts.url, token: opts.token, caPem }), json: Boolean(opts.json) };
+}
+
+function print(json: boolean, value: unknown, table: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : table());
+}
+
+function hostsCommand(): Command {
+  return new Command("hosts")
+    .description("list hosts")
+    .option("--state <state>", "only hosts in this state (online, offline, decommissioned)")
+    .action(async (opts: { state?: string }, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const query = opts.state ? `?state=${encodeURIComponent(opts.state)}` : "";
+      const { hosts } = await client.get<{ hosts: Host[] }>(`/hosts${query}`);
+      print(json, hosts, () =>
+        hosts.length === 0
+          ? "no hosts match; enroll one with `api enrollment-token create` and `pwdr-agent enroll`\n"
+          : renderTable(
+              ["NAME", "STATE", "SITE", "AGENT", "LAST SEEN", "ID"],
+              hosts.map((h) => [
+                h.name,
+                h.state,
+                h.site ?? "-",
+                h.agentVersion ?? "-",
+                h.lastSeenAt ?? "never",
+                h.id,
+              ]),
+            ),
+      );
+    });
+}
+
+function hostCommand(): Command {
+  return new Command("host")
+    .description("show one host with the facts its agent reported")
+    .argument("<id>", "host id")
+    .action(async (id: string, _opts: object, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const host = await client.get<Static<typeof HostDetail>>(`/hosts/${encodeURIComponent(id)}`);
+      print(json, host, () =>
+        renderTable(
+          ["FIELD", "VALUE"],
+          Object.entries(host).map(([field, value]) => [
+            field,
+            typeof value === "string" ? value : JSON.stringify(value),
+          ]),
+        ),
+      );
+    });
+}
+
+function tokenTable(tokens: ApiToken[]): string {
+  return renderTable(
+    ["NAME", "ROLE", "REVOKED", "EXPIRES", "LAST USED", "ID"],
+    tokens.map((t) => [
+      t.name,
+      t.role,
+      t.revokedAt ?? "-",
+      t.expiresAt ?? "never",
+      t.lastUsedAt ?? "never",
+      t.id,
+    ]),
+  );
+}
+
+function tokensCommand(): Command {
+  const tokens = new Command("tokens").description("manage API tokens (admin)");
+  tokens
+    .command("list")
+    .description("list API tokens (never their secrets)")
+    .action(async (_opts: object, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const { tokens: rows } = await client.get<{ tokens: ApiToken[] }>("/api-tokens");
+      print(json, rows, () => tokenTable(rows));
+    });
+  tokens
+    .command("create")
+    .description("create an API token; it is printed once")
+    .requiredOption("--name <name>", "unique name, shown in the audit log")
+    .addOption(
+      new Option("--role <role>", "what the token may do").choices(API_TOKEN_ROLES).makeOptionMandatory(),
+    )
+    .option("--ttl <duration>", "how long it stays valid, e.g. 30d (default: until revoked)")
+    .action(async (opts: { name: string; role: string; ttl?: string }, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const created = await client.post<Static<typeof CreatedApiTokenView>>("/api-tokens", opts);
+      print(json, created, () => `${created.token}\n`);
+    });
+  tokens
+    .command("revoke")
+    .description("revoke an API token; it is refused from the next request on")
+    .argument("<id>", "token id")
+    .action(async (id: string, _opts: object, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const revoked = await client.delete<ApiToken>(`/api-tokens/${encodeURIComponent(id)}`);
+      print(json, revoked, () => `revoked ${revoked.name} (${revoked.id})\n`);
+    });
+  return tokens;
+}
+
+function enrollmentTokenCommand(): Command {
+  const command = new Command("enrollment-token").description(
+    "one-time tokens for `pwdr-agent enroll` (operator)",
+  );
+  command
+    .command("create")
+    .description("create a one-time enrollment token; it is printed once")
+    .option("--ttl <duration>", "how long the token stays valid", "24h")
+    .option("--label <key=value>", "label for the enrolled host (repeatable)", label, {})
+    .action(async (opts: { ttl: string; label: Record<string, string> }, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const body = { ttl: opts.ttl, labels: opts.label };
+      const created = await client.post<Static<typeof CreatedEnrollmentToken>>("/enrollment-tokens", body);
+      print(json, created, () => `${created.token}\n`);
+    });
+  return command;
+}
+
+function readJsonFile(file: string): object {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as object;
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}; expected one JSON object`);
+  }
+}
+
+function policiesCommand(): Command {
+  const policies = new Command("policies").description("backup policies (viewer reads, admin creates)");
+  policies
+    .command("list")
+    .description("list policies")
+    .action(async (_opts: object, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const { policies: rows } = await client.get<{ policies: Policy[] }>("/policies");
+      print(json, rows, () =>
+        renderTable(
+          ["NAME", "SCHEDULE", "SELECTOR", "ENABLED", "ID"],
+          rows.map((p) => [
+            p.name,
+            p.schedule ?? "(inherit)",
+            JSON.stringify(p.selector),
+            String(p.enabled),
+            p.id,
+          ]),
+        ),
+      );
+    });
+  policies
+    .command("create")
+    .description("create a policy from a JSON file (the API's PolicyInput, see openapi.json)")
+    .requiredOption("--file <file>", 'JSON document, e.g. {"name":"fleet","schedule":"15 2 * * *"}')
+    .action(async (opts: { file: string }, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const body = readJsonFile(opts.file);
+      const created = await client.post<Policy>("/policies", body);
+      print(json, created, () => `created policy ${created.name} (${created.id})\n`);
+    });
+  return policies;
+}
+
+function auditCommand(): Command {
+  return new Command("audit")
+    .description("show the audit log, newest first (admin)")
+    .option("--limit <n>", "how many events", "50")
+    .option("--action <action>", "only this action, e.g. api-token.revoke")
+    .action(async (opts: { limit: string; action?: string }, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const query = new URLSearchParams({
+        limit: opts.limit,
+        ...(opts.action ? { action: opts.action } : {}),
+      });
+      const { events } = await client.get<{ events: AuditEvent[] }>(`/audit-events?${query}`);
+      print(json, events, () =>
+        renderTable(
+          ["TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME"],
+          events.map((e) => [e.at, e.actor, e.action, e.target ?? "-", String(e.details?.outcome ?? "-")]),
+        ),
+      );
+    });
+}
+
+/** The operator CLI: every command goes through the REST API with a bearer token, so roles and audit apply. */
+export function apiCommand(): Command {
+  return new Command("api")
+    .description("operate the fleet through the controller's REST API")
+    .addOption(
+      new Option("--url <url>", "API base URL").env("PWDR_API_URL").default("https://127.0.0.1:7445"),
+    )
+    .addOption(new Option("--token <token>", "API token (prefer the env variable)").env("PWDR_API_TOKEN"))
+    .addOption(
+      new Option("--ca <file>", `controller CA certificate (default: ${DEFAULT_CA} when present)`).env(
+        "PWDR_API_CA",
+      ),
+    )
+    .option("--json", "print JSON instead of tables")
+    .addCommand(hostsCommand())
+    .addCommand(hostCommand())
+    .addCommand(tokensCommand())
+    .addCommand(enrollmentTokenCommand())
+    .addCommand(policiesCommand())
+    .addCommand(auditCommand());
+}

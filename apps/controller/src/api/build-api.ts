@@ -1,0 +1,70 @@
+import type { Catalog } from "@pwdr/catalog";
+import type { Logger } from "@pwdr/logging";
+import Fastify, { type FastifyInstance } from "fastify";
+import audit from "./audit.js";
+import auth from "./auth.js";
+import errorHandler from "./error-handler.js";
+import openApi, { openApiRoute } from "./openapi.js";
+import { apiTokenRoutes } from "./routes/api-tokens.js";
+import { auditEventRoutes } from "./routes/audit-events.js";
+import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.js";
+import { healthRoutes } from "./routes/health.js";
+import { hostRoutes } from "./routes/hosts.js";
+import { policyRoutes } from "./routes/policies.js";
+import { ErrorBody } from "./schemas/error.js";
+
+export const API_PREFIX = "/api/v1";
+
+export interface ApiDependencies {
+  db: Catalog;
+  caFingerprint: string;
+  log: Logger;
+  /** Shown in the OpenAPI document. */
+  version?: string;
+}
+
+// Requests are small JSON documents; anything larger is a mistake or an attack.
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+const SERVER_OPTIONS = {
+  // Fastify's logger would print URLs and headers; our error handler logs what is safe.
+  logger: false,
+  bodyLimit: BODY_LIMIT_BYTES,
+  // Unknown fields are an error, not silently dropped: a typo in a request must not pass.
+  ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: "array" as const } },
+};
+
+// The HTTPS instance differs from the plain one only in its raw server type,
+// which no route touches; one instance type keeps the plugins simple.
+function createInstance(tls: { cert: string; key: string } | undefined): FastifyInstance {
+  return tls
+    ? (Fastify({ ...SERVER_OPTIONS, https: tls }) as unknown as FastifyInstance)
+    : Fastify(SERVER_OPTIONS);
+}
+
+/** The REST API as a Fastify instance (not listening): tests use inject(), serve() listens. */
+export async function buildApi(
+  deps: ApiDependencies,
+  tls?: { cert: string; key: string },
+): Promise<FastifyInstance> {
+  const app = createInstance(tls);
+  app.addSchema(ErrorBody);
+  await app.register(errorHandler, { log: deps.log });
+  await app.register(openApi, { version: deps.version ?? "0.1.0" });
+  await app.register(auth, { db: deps.db });
+  await app.register(audit, { db: deps.db });
+  await app.register(
+    async (v1) => {
+      await v1.register(healthRoutes, { db: deps.db });
+      await v1.register(openApiRoute);
+      await v1.register(hostRoutes, { db: deps.db });
+      await v1.register(enrollmentTokenRoutes, { db: deps.db, caFingerprint: deps.caFingerprint });
+      await v1.register(apiTokenRoutes, { db: deps.db });
+      await v1.register(auditEventRoutes, { db: deps.db });
+      await v1.register(policyRoutes, { db: deps.db });
+    },
+    { prefix: API_PREFIX },
+  );
+  await app.ready();
+  return app;
+}
