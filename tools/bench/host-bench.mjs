@@ -25,6 +25,12 @@
 // Wall time and peak RSS per step come from GNU time (for PWDR the peak RSS
 // is the largest of Node and its pg_restore children).
 //
+// Backups (issue 4 and issue 5's memory target), same data, same run: the
+// agent CLI's `pwdr-agent now backup` (a recovery point of all four sources,
+// into a fresh repository, then again with nothing changed) against the
+// runbook's `pg_dump | gzip`, `redis-cli save` + copy of dump.rdb and
+// `tar czf` of the trees. Peak RSS of the agent: issue 5 wants < 150 MB.
+//
 // usage: node tools/bench/host-bench.mjs [--scale 0.1] [--runs 3] [--dir /var/tmp/pwdr-host-bench] [--json results.json]
 // Starts a throwaway PostgreSQL and Redis with @pwdr/test-harness and removes them and --dir at the end,
 // also on error or Ctrl-C.
@@ -36,6 +42,8 @@ import { parseArgs, promisify } from "node:util";
 const ROOT = resolve(import.meta.dirname, "../..");
 const SHARED_BENCH = resolve(ROOT, "../shared/bench");
 const RUNNER = join(import.meta.dirname, "host-bench-runner.mjs");
+const AGENT = join(ROOT, "apps/agent/dist/main.js");
+const AGENT_PASSWORD_ENV = "PWDR_BENCH_REPOSITORY_PASSWORD";
 const { values: opt } = parseArgs({
   options: {
     scale: { type: "string", default: "0.1" },
@@ -284,6 +292,87 @@ function restorePwdr(h) {
   return { steps, phases: report.phases, secs: r.secs, rssMiB: r.rssMiB };
 }
 
+/** The agent's config for the same host, into `repo`; the password comes from the environment. */
+function writeAgentConfig(h, repo) {
+  const definition = JSON.parse(readFileSync(h.definitionFile, "utf8"));
+  const config = {
+    ...definition,
+    stateDir: join(base, "agent-state"),
+    logLevel: "error",
+    repository: { path: repo, passwordEnv: AGENT_PASSWORD_ENV },
+    schedules: { backup: "0 0 1 1 *" },
+  };
+  const file = join(base, "agent.json");
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+/** `pwdr-agent now backup` under GNU time: the daemon's backup path, Node start-up included. */
+function backupPwdr(config) {
+  const r = timed("node", [AGENT, "now", "backup", "-c", config, "--json"]);
+  const run = JSON.parse(r.stdout.trim().split("\n").at(-1));
+  if (run.status !== "ok") throw new Error(`agent backup ${run.status}: ${run.error}`);
+  return { secs: r.secs, rssMiB: r.rssMiB, addedMiB: run.addedBytes / MiB };
+}
+
+/** The runbook: pg_dump | gzip, redis-cli save and a copy of dump.rdb, tar czf of the trees. */
+function backupRaw(h) {
+  const out = join(base, "raw-backup");
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out);
+  const pg = timedBash(`'${join(h.pg.binDir, "pg_dump")}' -d ${DB} | gzip > '${join(out, "db.sql.gz")}'`);
+  const redis = timedBash(`${h.redisCli} save >/dev/null && cp '${join(h.redis.dir, "dump.rdb")}' '${out}/'`);
+  const files = timed("tar", ["-czf", join(out, "trees.tar.gz"), "-C", h.root, "etc", "srv"]);
+  const mib = duBytes(out) / MiB;
+  rmSync(out, { recursive: true, force: true });
+  return {
+    steps: { postgres: pg.secs, redis: redis.secs, files: files.secs },
+    secs: pg.secs + redis.secs + files.secs,
+    rssMiB: Math.max(pg.rssMiB, redis.rssMiB, files.rssMiB),
+    mib,
+  };
+}
+
+/** A first backup into a fresh repository, a second with nothing changed, and the runbook's backup. */
+function oneBackupRun(h, run) {
+  const repo = join(base, `repo-backup-${run}`);
+  env[AGENT_PASSWORD_ENV] = "bench-password";
+  sh("node", [RUNNER, "init", repo]);
+  const config = writeAgentConfig(h, repo);
+  const sides = {
+    pwdr: () => ({ first: backupPwdr(config), second: backupPwdr(config) }),
+    raw: () => backupRaw(h),
+  };
+  const order = run % 2 === 0 ? ["pwdr", "raw"] : ["raw", "pwdr"];
+  const result = {};
+  for (const side of order) result[side] = sides[side]();
+  result.repoMiB = duBytes(repo) / MiB;
+  rmSync(repo, { recursive: true, force: true });
+  result.ratio = result.pwdr.first.secs / result.raw.secs;
+  console.error(
+    `backup run ${run + 1}: PWDR first ${result.pwdr.first.secs.toFixed(2)} s (${result.pwdr.first.rssMiB} MiB RSS), ` +
+      `no-change ${result.pwdr.second.secs.toFixed(2)} s; runbook ${result.raw.secs.toFixed(2)} s; ratio ${result.ratio.toFixed(2)}`,
+  );
+  return result;
+}
+
+function backupReport(backups) {
+  const med = (f) => median(backups.map(f));
+  const sec = (x) => x.toFixed(2);
+  return [
+    `Backups, ${backups.length} runs, medians (ratio = PWDR first backup / runbook sum, same run):`,
+    "",
+    "| | PWDR first | PWDR no change | runbook |",
+    "|---|---|---|---|",
+    `| wall s | ${sec(med((b) => b.pwdr.first.secs))} | ${sec(med((b) => b.pwdr.second.secs))} | ${sec(med((b) => b.raw.secs))} (pg_dump|gzip ${sec(med((b) => b.raw.steps.postgres))}, redis save+cp ${sec(med((b) => b.raw.steps.redis))}, tar czf ${sec(med((b) => b.raw.steps.files))}) |`,
+    `| stored MiB | ${med((b) => b.repoMiB).toFixed(1)} (repository) | ${med((b) => b.pwdr.second.addedMiB).toFixed(2)} added | ${med((b) => b.raw.mib).toFixed(1)} |`,
+    `| peak RSS MiB | ${med((b) => b.pwdr.first.rssMiB)} | ${med((b) => b.pwdr.second.rssMiB)} | ${med((b) => b.raw.rssMiB)} |`,
+    "",
+    `per-run ratios: ${backups.map((b) => b.ratio.toFixed(2)).join(", ")}; peak RSS target < 150 MB (143 MiB): ` +
+      `${med((b) => b.pwdr.first.rssMiB) < 143 ? "met" : "missed"}.`,
+  ].join("\n");
+}
+
 function oneRun(h, raw, want, run) {
   const sides = { pwdr: () => restorePwdr(h), raw: () => restoreRaw(h, raw) };
   const names = Object.keys(sides);
@@ -421,6 +510,7 @@ async function main() {
       "sources",
       "repo",
       "test-harness",
+      "agent",
       "--outputStyle=static",
     ],
     {
@@ -439,11 +529,13 @@ async function main() {
   const backup = timed("node", [RUNNER, "backup", h.repo, h.definitionFile]);
   const sizes = describeSizes(h, want, raw, backup.secs);
   console.error(sizes);
+  const backups = [];
+  for (let i = 0; i < Number(opt.runs); i++) backups.push(oneBackupRun(h, i));
   const runs = [];
   for (let i = 0; i < Number(opt.runs); i++) runs.push(oneRun(h, raw, want, i));
   const table = report(runs, { sizes, pgVersion: h.pg.version, redisVersion });
-  if (opt.json) writeFileSync(opt.json, JSON.stringify({ options: opt, sizes, runs }, null, 2));
-  console.log(table);
+  if (opt.json) writeFileSync(opt.json, JSON.stringify({ options: opt, sizes, backups, runs }, null, 2));
+  console.log(`${backupReport(backups)}\n\n${table}`);
 }
 
 try {
