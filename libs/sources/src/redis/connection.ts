@@ -17,13 +17,20 @@ export function endpoint(connection: RedisConnection): string {
 /**
  * A client that fails fast instead of reconnecting behind our back: a backup
  * or restore step must see a Redis that went away, not hang in a retry loop.
+ * `waitWhileLoading: false` connects to a Redis still loading its data (for
+ * polling INFO while it loads).
  */
-export async function openRedis(connection: RedisConnection): Promise<Redis> {
+export async function openRedis(
+  connection: RedisConnection,
+  options: { waitWhileLoading?: boolean } = {},
+): Promise<Redis> {
   const client = new Redis({
     host: connection.host,
     port: connection.port,
     ...(connection.password === undefined ? {} : { password: connection.password }),
     lazyConnect: true,
+    // ioredis's ready check holds a connection to a loading Redis back for a second or more.
+    enableReadyCheck: options.waitWhileLoading ?? true,
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,

@@ -19,7 +19,7 @@ export async function waitUntilLoaded(connection: RedisConnection, timing: PollT
 
 async function isLoaded(connection: RedisConnection): Promise<boolean> {
   try {
-    const client = await openRedis(connection);
+    const client = await openRedis(connection, { waitWhileLoading: false });
     try {
       return infoNumber(await readInfo(client, "persistence"), "loading") === 0;
     } finally {
