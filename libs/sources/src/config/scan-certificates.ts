@@ -1,6 +1,6 @@
-import { type CertificateDescription, describeCertificates } from "@pwdr/pki";
 import { certificateBlocks } from "./certificate-files.js";
 import type { CertificateRecord } from "./config-types.js";
+import { describeX509, type X509Description } from "./describe-x509.js";
 
 const DAY_MS = 86_400_000;
 
@@ -53,7 +53,7 @@ function describeBlock(
   warnings: string[],
 ): CertificateRecord | undefined {
   try {
-    return toRecord(path, index, describeCertificates(block)[0], expiry);
+    return toRecord(path, index, describeX509(block), expiry);
   } catch {
     // The parser's message is dropped: a damaged block is file content.
     warnings.push(`${path}: certificate #${index + 1} could not be parsed`);
@@ -61,7 +61,7 @@ function describeBlock(
   }
 }
 
-function toRecord(path: string, index: number, d: CertificateDescription, expiry: Expiry): CertificateRecord {
+function toRecord(path: string, index: number, d: X509Description, expiry: Expiry): CertificateRecord {
   const daysLeft = Math.floor((d.notAfter.getTime() - expiry.now.getTime()) / DAY_MS);
   return {
     path,
