@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import type { AgentConfig, JobName } from "../config/agent-config.js";
 import type { JobFunction } from "./jobs.js";
 import { Journal, type RunRecord, type RunTrigger } from "./journal.js";
-import { AgentMetrics, serveMetrics } from "./metrics.js";
+import type { AgentMetrics } from "./metrics.js";
 import { openConfigRepository } from "./open-config-repository.js";
 import { executeJob } from "./run-job.js";
 import { missedRun, type ScheduledJob, Scheduler } from "./scheduler.js";
@@ -31,7 +31,8 @@ export function scheduledJobs(config: AgentConfig): ScheduledJob[] {
 export class Daemon {
   readonly #log: Logger;
   readonly #journal: Journal;
-  readonly #metrics = new AgentMetrics();
+  /** Only with `metrics` in the config: the HTTP server and the registry cost memory a Pi may not spare. */
+  #metrics: AgentMetrics | undefined;
   readonly #scheduler: Scheduler;
   #server: FastifyInstance | undefined;
   #current: RunRecord | undefined;
@@ -52,7 +53,11 @@ export class Daemon {
   async start(): Promise<void> {
     await mkdir(this.config.stateDir, { recursive: true, mode: 0o700 });
     await writeFile(this.#pidFile, `${process.pid}\n`, { mode: 0o600 });
-    if (this.config.metrics) this.#server = await serveMetrics(this.#metrics, this.config.metrics.port);
+    if (this.config.metrics) {
+      const { AgentMetrics, serveMetrics } = await import("./metrics.js");
+      this.#metrics = new AgentMetrics();
+      this.#server = await serveMetrics(this.#metrics, this.config.metrics.port);
+    }
     this.#scheduler.start();
     await this.#catchUp();
     const next = scheduledJobs(this.config).map(({ job }) => ({
@@ -105,7 +110,7 @@ export class Daemon {
   }
 
   async #run(job: JobName, trigger: RunTrigger): Promise<void> {
-    this.#metrics.started(job);
+    this.#metrics?.started(job);
     try {
       const record = await executeJob(job, {
         config: this.config,
@@ -117,8 +122,9 @@ export class Daemon {
         },
         ...(this.options.jobs ? { jobs: this.options.jobs } : {}),
       });
-      this.#metrics.finished(record);
-      if (job === "backup" || job === "retention") await this.#measureRepository();
+      this.#metrics?.finished(record);
+      if (this.#metrics && (job === "backup" || job === "retention"))
+        await this.#measureRepository(this.#metrics);
     } catch (err) {
       // The job lock is held by `pwdr-agent now` or another daemon: skip this round.
       this.#log.warn("scheduled run not started", { job, reason: (err as Error).message });
@@ -127,11 +133,11 @@ export class Daemon {
     }
   }
 
-  async #measureRepository(): Promise<void> {
+  async #measureRepository(metrics: AgentMetrics): Promise<void> {
     let repo: Repository | undefined;
     try {
       repo = await openConfigRepository(this.config);
-      this.#metrics.repositorySize(await repositorySize(repo));
+      metrics.repositorySize(await repositorySize(repo));
     } catch (err) {
       this.#log.warn("repository size not measured", { reason: (err as Error).message });
     } finally {
