@@ -17,6 +17,7 @@ export {
   DefinitionError,
   type DefinitionProblem,
   loadHostDefinition,
+  loadYamlDefinition,
   parseYamlDefinition,
 } from "./definition/load-definition.js";
 export type { DrillAssertion, DrillResult, SourceDrill } from "./drill/drill-result.js";

@@ -50,6 +50,7 @@ export type { BlobLocation } from "./index/master-index.js";
 export { acquireLock, type LockOptions } from "./lock/acquire-lock.js";
 export { type LockEntry, listLocks, removeStaleLocks } from "./lock/list-locks.js";
 export { LockHandle } from "./lock/lock-handle.js";
+export { processAlive } from "./lock/process-alive.js";
 export { withLock } from "./lock/with-lock.js";
 export type { BlobType, PackEntry } from "./pack/pack-format.js";
 export { readPackHeader } from "./pack/pack-reader.js";

@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { processAlive } from "@pwdr/repo";
 import { Command } from "commander";
 import type { AgentConfig, JobName } from "../config/agent-config.js";
 import { loadAgentConfig } from "../config/load-agent-config.js";
-import { isAlive, Journal, type RunRecord } from "../daemon/journal.js";
+import { Journal, type RunRecord } from "../daemon/journal.js";
 import { nextRunOf } from "../daemon/scheduler.js";
 import { createOutput, formatBytes, table } from "../ui/output.js";
 import { configOption } from "./config-file.js";
@@ -43,7 +44,7 @@ export function statusCommand(): Command {
 
 async function daemonState(config: AgentConfig): Promise<{ running: boolean; pid: number | null }> {
   const pid = Number.parseInt(await readFile(join(config.stateDir, "agent.pid"), "utf8").catch(() => ""), 10);
-  return pid > 0 && isAlive(pid) ? { running: true, pid } : { running: false, pid: null };
+  return pid > 0 && processAlive(pid) ? { running: true, pid } : { running: false, pid: null };
 }
 
 function jobStatuses(config: AgentConfig, runs: RunRecord[]): JobStatus[] {

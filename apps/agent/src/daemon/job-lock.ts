@@ -1,8 +1,7 @@
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { RepoError } from "@pwdr/repo";
+import { processAlive, RepoError } from "@pwdr/repo";
 import type { JobName } from "../config/agent-config.js";
-import { isAlive } from "./journal.js";
 
 /** Held while a job runs, so the daemon and `pwdr-agent now` never run the same job twice at once. */
 export interface JobLock {
@@ -23,7 +22,7 @@ export async function acquireJobLock(stateDir: string, job: JobName): Promise<Jo
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const holder = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
-      if (holder > 0 && isAlive(holder)) {
+      if (holder > 0 && processAlive(holder)) {
         throw new RepoError(
           "repo_locked",
           `the ${job} job is already running (pid ${holder}); wait for it to finish`,

@@ -1,5 +1,6 @@
 import { appendFile, mkdir, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { processAlive } from "@pwdr/repo";
 import type { JobName } from "../config/agent-config.js";
 
 export type RunTrigger = "schedule" | "catch-up" | "manual";
@@ -81,19 +82,10 @@ function parseLine(line: string): RunRecord | undefined {
 }
 
 function settle(record: RunRecord): RunRecord {
-  if (record.status !== "running" || isAlive(record.pid)) return record;
+  if (record.status !== "running" || processAlive(record.pid)) return record;
   return {
     ...record,
     status: "abandoned",
     error: record.error ?? "the agent stopped before the run finished",
   };
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

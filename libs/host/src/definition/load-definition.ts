@@ -28,16 +28,25 @@ function describe(p: DefinitionProblem): string {
 }
 
 export async function loadHostDefinition(file: string): Promise<HostDefinition> {
+  return loadYamlDefinition(file, hostDefinitionSchema, "the definition file");
+}
+
+/** Reads and validates a YAML file; `what` names it in the error when it cannot be read. */
+export async function loadYamlDefinition<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  what: string,
+  hint = "",
+): Promise<z.infer<S>> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "unknown error";
-    throw new RepoError("invalid_argument", `cannot read the definition file ${file} (${code})`, {
-      cause: err,
-    });
+    const more = code === "ENOENT" ? hint : "";
+    throw new RepoError("invalid_argument", `cannot read ${what} ${file} (${code})${more}`, { cause: err });
   }
-  return parseYamlDefinition(text, file, hostDefinitionSchema);
+  return parseYamlDefinition(text, file, schema);
 }
 
 /** Parses YAML and validates it against `schema`, reporting problems at their place in the text. */

@@ -6,6 +6,7 @@ import {
   restoreRedisFiles,
   restoreRedisLogical,
   type SourceProgress,
+  type TreeRestoreResult,
 } from "@pwdr/sources";
 import { postgresConnection, redisConnection } from "../definition/connections.js";
 import type { SourceDefinition } from "../definition/host-definition.js";
@@ -73,25 +74,14 @@ async function restoreSource(
       });
       return { ...result };
     }
-    case "config": {
-      const result = await restoreConfig(sourceCtx, trees);
-      return {
-        files: result.files,
-        dirs: result.dirs,
-        bytes: result.bytes,
-        placements: result.placements,
-        issues: result.issues.length,
-      };
-    }
-    case "files": {
-      const result = await restoreFileTree(sourceCtx, trees);
-      return {
-        files: result.files,
-        dirs: result.dirs,
-        bytes: result.bytes,
-        placements: result.placements,
-        issues: result.issues.length,
-      };
-    }
+    case "config":
+      return treeSummary(await restoreConfig(sourceCtx, trees));
+    case "files":
+      return treeSummary(await restoreFileTree(sourceCtx, trees));
   }
+}
+
+function treeSummary(result: TreeRestoreResult): Record<string, unknown> {
+  const { files, dirs, bytes, placements } = result;
+  return { files, dirs, bytes, placements, issues: result.issues.length };
 }
