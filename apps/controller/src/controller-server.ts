@@ -100,6 +100,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const api = await startApiServer({
     db: catalog.db,
     caFingerprint: pki.caFingerprint,
+    sessions,
     log,
     host,
     port: options.apiPort ?? 0,

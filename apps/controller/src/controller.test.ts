@@ -15,6 +15,7 @@ import { createTestCa, makeTempDir } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningController, startController } from "./controller-server.js";
 import { createEnrollmentToken } from "./enrollment-tokens.js";
+import { revokeHost } from "./host-revocation.js";
 
 let controller: RunningController;
 
@@ -158,14 +159,51 @@ describe("agent session", () => {
     s.client.grpcClient.close();
   });
 
-  it("refuses a revoked certificate with UNAUTHENTICATED", async () => {
+  it("refuses a revoked certificate with PERMISSION_DENIED and an expired one with UNAUTHENTICATED", async () => {
     const { hostId, identity } = await enroll("pi-revoked");
     await controller.db.agentCertificate.updateMany({ where: { hostId }, data: { revokedAt: new Date() } });
     const s = openSession(identity);
     s.stream.write({ body: { case: "hello", value: {} } });
     const err = await s.ended;
-    expect(err).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    expect(err).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
     expect(err?.details).toContain("revoked");
+    s.client.grpcClient.close();
+
+    const expired = await enroll("pi-expired");
+    await controller.db.agentCertificate.updateMany({
+      where: { hostId: expired.hostId },
+      data: { notAfter: new Date(Date.now() - 1_000) },
+    });
+    const e = openSession(expired.identity);
+    e.stream.write({ body: { case: "hello", value: {} } });
+    expect(await e.ended).toMatchObject({ code: grpc.status.UNAUTHENTICATED, details: /expired/ });
+    e.client.grpcClient.close();
+  });
+
+  it("ends the open stream of a revoked host at once and marks the host offline", async () => {
+    const { hostId, identity } = await enroll("pi-cut");
+    const s = openSession(identity);
+    s.stream.write({ body: { case: "hello", value: {} } });
+    await until(() => s.received.length > 0, "welcome");
+    const outcome = await revokeHost(controller, hostId);
+    expect(outcome).toEqual({ hostId, revokedCertificates: 1, sessionClosed: true });
+    const err = await s.ended;
+    expect(err).toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: /revoked/ });
+    await until(
+      async () => (await controller.db.host.findUniqueOrThrow({ where: { id: hostId } })).state === "offline",
+      "offline",
+    );
+    s.client.grpcClient.close();
+  });
+
+  it("ends a stream on its next heartbeat when another process revoked the certificate", async () => {
+    const { hostId, identity } = await enroll("pi-replica");
+    const s = openSession(identity);
+    s.stream.write({ body: { case: "hello", value: {} } });
+    await until(() => s.received.length > 0, "welcome");
+    await controller.db.agentCertificate.updateMany({ where: { hostId }, data: { revokedAt: new Date() } });
+    s.stream.write({ body: { case: "heartbeat", value: {} } });
+    expect(await s.ended).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
     s.client.grpcClient.close();
   });
 

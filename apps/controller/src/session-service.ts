@@ -14,6 +14,7 @@ import {
   type ResponseInitOf,
   type ServiceImplementation,
 } from "@pwdr/protocol";
+import { type CertificateRefusal, checkAgentCertificate, isRefusal } from "./agent-certificates.js";
 import type { LiveSession, SessionRegistry } from "./session-registry.js";
 
 export interface SessionDeps {
@@ -26,19 +27,20 @@ export interface SessionDeps {
 type SessionMethod = (typeof AgentSessionService)["method"]["session"];
 type SessionCall = grpc.ServerDuplexStream<RequestOf<SessionMethod>, ResponseInitOf<SessionMethod>>;
 
-/** Looks up the certificate TLS verified; returns the host it belongs to, or a refusal reason. */
-async function authenticate(
-  db: Catalog,
-  call: SessionCall,
-): Promise<{ hostId: string } | { refused: string }> {
+interface SessionPeer {
+  hostId: string;
+  /** The certificate this stream was opened with; checked again on every heartbeat. */
+  fingerprintSha256: string;
+}
+
+/** Looks up the certificate TLS verified; returns the host it belongs to, or a refusal. */
+async function authenticate(db: Catalog, call: SessionCall): Promise<SessionPeer | CertificateRefusal> {
   const peer = peerIdentity(call);
-  if (!peer) return { refused: "no client certificate; enroll the agent first" };
-  const cert = await db.agentCertificate.findUnique({ where: { fingerprintSha256: peer.fingerprintSha256 } });
-  if (!cert) return { refused: "unknown agent certificate; enroll the agent again" };
-  if (cert.revokedAt) return { refused: "agent certificate was revoked; enroll the agent again" };
-  if (cert.notAfter.getTime() <= Date.now())
-    return { refused: "agent certificate expired; enroll the agent again" };
-  return { hostId: cert.hostId };
+  if (!peer)
+    return { code: grpc.status.UNAUTHENTICATED, reason: "no client certificate; enroll the agent first" };
+  const check = await checkAgentCertificate(db, peer.fingerprintSha256);
+  if (isRefusal(check)) return check;
+  return { hostId: check.hostId, fingerprintSha256: peer.fingerprintSha256 };
 }
 
 class AgentSession implements LiveSession {
@@ -46,11 +48,15 @@ class AgentSession implements LiveSession {
   #greeted = false;
   #closed = false;
 
+  readonly hostId: string;
+
   constructor(
-    readonly hostId: string,
+    private readonly peer: SessionPeer,
     private readonly call: SessionCall,
     private readonly deps: SessionDeps,
-  ) {}
+  ) {
+    this.hostId = peer.hostId;
+  }
 
   close(code: number, reason: string): void {
     if (this.#closed) return;
@@ -109,7 +115,14 @@ class AgentSession implements LiveSession {
     this.deps.log.info("agent session open", { hostId: host.id, host: host.name, sessionId: this.sessionId });
   }
 
+  // Revocation by this controller ends the stream at once; this check also catches
+  // expiry and revocations written by another process (a replica, the local CLI).
   async #touch(): Promise<void> {
+    const check = await checkAgentCertificate(this.deps.db, this.peer.fingerprintSha256);
+    if (isRefusal(check)) {
+      this.close(check.code, check.reason);
+      return;
+    }
     await this.deps.db.host.update({
       where: { id: this.hostId },
       data: { lastSeenAt: new Date(), state: "online" },
@@ -124,8 +137,9 @@ class AgentSession implements LiveSession {
   }
 }
 
-function serve(deps: SessionDeps, call: SessionCall, hostId: string): void {
-  const session = new AgentSession(hostId, call, deps);
+function serve(deps: SessionDeps, call: SessionCall, peer: SessionPeer): void {
+  const { hostId } = peer;
+  const session = new AgentSession(peer, call, deps);
   let queue = Promise.resolve();
   const fail = (err: unknown) => {
     deps.log.error("session message failed", { hostId, error: String(err) });
@@ -152,12 +166,12 @@ export function sessionHandlers(deps: SessionDeps): ServiceImplementation<typeof
     session: (call) => {
       authenticate(deps.db, call).then(
         (auth) => {
-          if ("refused" in auth) {
-            deps.log.warn("agent session refused", { peer: call.getPeer(), reason: auth.refused });
-            call.emit("error", { code: grpc.status.UNAUTHENTICATED, details: auth.refused });
+          if (isRefusal(auth)) {
+            deps.log.warn("agent session refused", { peer: call.getPeer(), reason: auth.reason });
+            call.emit("error", { code: auth.code, details: auth.reason });
             return;
           }
-          serve(deps, call, auth.hostId);
+          serve(deps, call, auth);
         },
         (err: unknown) => {
           deps.log.error("session authentication failed", { error: String(err) });
