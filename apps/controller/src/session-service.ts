@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { durationFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromDate, timestampNow } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import type { Catalog } from "@pwdr/catalog";
 import type { Logger } from "@pwdr/logging";
@@ -15,9 +15,11 @@ import {
   type ServiceImplementation,
 } from "@pwdr/protocol";
 import { type CertificateRefusal, checkAgentCertificate, isRefusal } from "./agent-certificates.js";
+import { type RenewalDeps, renewAgentCertificate } from "./certificate-renewal.js";
+import { RpcError } from "./grpc-errors.js";
 import type { LiveSession, SessionRegistry } from "./session-registry.js";
 
-export interface SessionDeps {
+export interface SessionDeps extends RenewalDeps {
   db: Catalog;
   sessions: SessionRegistry;
   heartbeatIntervalMs: number;
@@ -47,6 +49,7 @@ class AgentSession implements LiveSession {
   readonly sessionId = randomUUID();
   #greeted = false;
   #closed = false;
+  #renewed = false;
 
   readonly hostId: string;
 
@@ -79,6 +82,7 @@ class AgentSession implements LiveSession {
       return;
     }
     if (body.case === "heartbeat") await this.#touch();
+    else if (body.case === "renewCertificate") await this.#renew(body.value.csrPem);
     else this.deps.log.debug("session message not handled yet", { hostId: this.hostId, kind: body.case });
   }
 
@@ -127,6 +131,42 @@ class AgentSession implements LiveSession {
       where: { id: this.hostId },
       data: { lastSeenAt: new Date(), state: "online" },
     });
+  }
+
+  // Once per stream: the agent reconnects with the new certificate, so a second
+  // request on the same stream is a bug or abuse, not a need.
+  async #renew(csrPem: string): Promise<void> {
+    if (this.#renewed) {
+      this.#refuseRenewal("this session renewed its certificate already; reconnect with the new one");
+      return;
+    }
+    let outcome: Awaited<ReturnType<typeof renewAgentCertificate>>;
+    try {
+      outcome = await renewAgentCertificate(this.deps, this.peer, csrPem);
+    } catch (err) {
+      if (!(err instanceof RpcError)) throw err;
+      this.#refuseRenewal(err.message);
+      return;
+    }
+    if (isRefusal(outcome)) {
+      this.close(outcome.code, outcome.reason);
+      return;
+    }
+    this.#renewed = true;
+    this.send({
+      case: "certificateRenewed",
+      value: { certificatePem: outcome.certPem, notAfter: timestampFromDate(outcome.notAfter) },
+    });
+    this.deps.log.info("agent certificate renewed", {
+      hostId: this.hostId,
+      serial: outcome.serialNumber,
+      notAfter: outcome.notAfter.toISOString(),
+    });
+  }
+
+  #refuseRenewal(reason: string): void {
+    this.deps.log.warn("agent certificate renewal refused", { hostId: this.hostId, reason });
+    this.send({ case: "certificateRenewalRefused", value: { reason } });
   }
 
   async ended(): Promise<void> {
