@@ -97,6 +97,22 @@ export class DaemonProcess {
     });
   }
 
+  /** Resolves with the exit code once the process ends on its own. */
+  exited(timeoutMs = 30_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null)
+      return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`process still running after ${timeoutMs} ms; stderr:\n${this.#stderr}`)),
+        timeoutMs,
+      );
+      this.child.once("exit", (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+  }
+
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     const exited = new Promise<number | null>((resolve) => this.child.once("exit", (code) => resolve(code)));

@@ -19,6 +19,8 @@ import { unlockCommand } from "./commands/unlock.js";
 import { describeFailure } from "./ui/output.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/pwdr-agent";
+/** `run` ends with this when the controller refuses the agent's certificate (revoked, unknown, expired). */
+const EXIT_IDENTITY_REFUSED = 4;
 
 function label(value: string, previous: Record<string, string>): Record<string, string> {
   const [key, ...rest] = value.split("=");
@@ -68,6 +70,8 @@ function runCommand(): Command {
       const { SessionClient } = await import("./session-client.js");
       const identity = await loadIdentity(opts.dataDir);
       const session = new SessionClient({ identity, dataDir: opts.dataDir, labels: opts.label, log });
+      // A refused identity stays refused: exit rather than retry, and let the operator re-enroll.
+      session.once("refused", () => process.exit(EXIT_IDENTITY_REFUSED));
       session.start();
       const stop = () => {
         session.stop();

@@ -10,6 +10,12 @@ import { parseDuration } from "./duration.js";
 import { createEnrollmentToken } from "./enrollment-tokens.js";
 import { listHosts, renderHostTable } from "./host-list.js";
 
+function positiveDuration(text: string, what: string): number {
+  const ms = parseDuration(text, what);
+  if (ms === 0) throw new Error(`${what}: must be longer than 0, e.g. 90d`);
+  return ms;
+}
+
 function serveCommand(): Command {
   return new Command("serve")
     .description("run the controller: catalog, CA, enrollment, agent session and REST API endpoints")
@@ -19,6 +25,8 @@ function serveCommand(): Command {
     .option("--session-port <port>", "mutual-TLS port for agent sessions", port, 7443)
     .option("--enroll-port <port>", "TLS port for agent enrollment", port, 7444)
     .option("--api-port <port>", "HTTPS port of the REST API (/api/v1)", port, 7445)
+    .option("--agent-cert-validity <duration>", "validity of agent certificates; agents renew at 2/3", "90d")
+    .option("--heartbeat-interval <duration>", "how often agents send a heartbeat", "10s")
     .action(async (opts) => {
       const controller = await startController({
         dataDir: opts.dataDir,
@@ -27,6 +35,8 @@ function serveCommand(): Command {
         sessionPort: opts.sessionPort,
         enrollPort: opts.enrollPort,
         apiPort: opts.apiPort,
+        agentCertificateValidityMs: positiveDuration(opts.agentCertValidity, "--agent-cert-validity"),
+        heartbeatIntervalMs: positiveDuration(opts.heartbeatInterval, "--heartbeat-interval"),
       });
       const stop = () => {
         controller.close().then(() => process.exit(0));

@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { type Catalog, openCatalog } from "@pwdr/catalog";
 import { createLogger, type Logger } from "@pwdr/logging";
 import { AgentSessionService, addService, EnrollmentService, serverCredentials } from "@pwdr/protocol";
+import { DEFAULT_AGENT_CERT_VALIDITY_MS } from "./agent-certificate-signing.js";
 import { startApiServer } from "./api/api-server.js";
 import { type ControllerPki, loadOrCreateControllerPki } from "./controller-pki.js";
 import { enrollmentHandlers } from "./enrollment-service.js";
@@ -23,6 +24,8 @@ export interface ControllerOptions {
   /** HTTPS port of the REST API; 0 picks a free port. */
   apiPort?: number;
   heartbeatIntervalMs?: number;
+  /** Validity of the agent certificates it signs (90 days); agents renew after two thirds of it. */
+  agentCertificateValidityMs?: number;
   log?: Logger;
 }
 
@@ -64,6 +67,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const pki = await loadOrCreateControllerPki(dataDir);
   const catalog = await openCatalog({ url: catalogUrl });
   const sessions = new SessionRegistry();
+  const certificateValidityMs = options.agentCertificateValidityMs ?? DEFAULT_AGENT_CERT_VALIDITY_MS;
 
   const sessionServer = new grpc.Server();
   const sessionCreds = serverCredentials({
@@ -78,6 +82,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     AgentSessionService,
     sessionHandlers({
       db: catalog.db,
+      pki,
+      certificateValidityMs,
       sessions,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
       log,
@@ -94,12 +100,13 @@ export async function startController(options: ControllerOptions): Promise<Runni
   addService(
     enrollServer,
     EnrollmentService,
-    enrollmentHandlers({ db: catalog.db, pki, sessionAddress, log }),
+    enrollmentHandlers({ db: catalog.db, pki, sessionAddress, certificateValidityMs, log }),
   );
 
   const api = await startApiServer({
     db: catalog.db,
     caFingerprint: pki.caFingerprint,
+    sessions,
     log,
     host,
     port: options.apiPort ?? 0,

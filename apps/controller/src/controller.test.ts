@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { createLogger } from "@pwdr/logging";
 import { createKeyAndCsr } from "@pwdr/pki";
@@ -15,6 +16,7 @@ import { createTestCa, makeTempDir } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningController, startController } from "./controller-server.js";
 import { createEnrollmentToken } from "./enrollment-tokens.js";
+import { revokeHost } from "./host-revocation.js";
 
 let controller: RunningController;
 
@@ -158,14 +160,51 @@ describe("agent session", () => {
     s.client.grpcClient.close();
   });
 
-  it("refuses a revoked certificate with UNAUTHENTICATED", async () => {
+  it("refuses a revoked certificate with PERMISSION_DENIED and an expired one with UNAUTHENTICATED", async () => {
     const { hostId, identity } = await enroll("pi-revoked");
     await controller.db.agentCertificate.updateMany({ where: { hostId }, data: { revokedAt: new Date() } });
     const s = openSession(identity);
     s.stream.write({ body: { case: "hello", value: {} } });
     const err = await s.ended;
-    expect(err).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    expect(err).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
     expect(err?.details).toContain("revoked");
+    s.client.grpcClient.close();
+
+    const expired = await enroll("pi-expired");
+    await controller.db.agentCertificate.updateMany({
+      where: { hostId: expired.hostId },
+      data: { notAfter: new Date(Date.now() - 1_000) },
+    });
+    const e = openSession(expired.identity);
+    e.stream.write({ body: { case: "hello", value: {} } });
+    expect(await e.ended).toMatchObject({ code: grpc.status.UNAUTHENTICATED, details: /expired/ });
+    e.client.grpcClient.close();
+  });
+
+  it("ends the open stream of a revoked host at once and marks the host offline", async () => {
+    const { hostId, identity } = await enroll("pi-cut");
+    const s = openSession(identity);
+    s.stream.write({ body: { case: "hello", value: {} } });
+    await until(() => s.received.length > 0, "welcome");
+    const outcome = await revokeHost(controller, hostId);
+    expect(outcome).toEqual({ hostId, revokedCertificates: 1, sessionClosed: true });
+    const err = await s.ended;
+    expect(err).toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: /revoked/ });
+    await until(
+      async () => (await controller.db.host.findUniqueOrThrow({ where: { id: hostId } })).state === "offline",
+      "offline",
+    );
+    s.client.grpcClient.close();
+  });
+
+  it("ends a stream on its next heartbeat when another process revoked the certificate", async () => {
+    const { hostId, identity } = await enroll("pi-replica");
+    const s = openSession(identity);
+    s.stream.write({ body: { case: "hello", value: {} } });
+    await until(() => s.received.length > 0, "welcome");
+    await controller.db.agentCertificate.updateMany({ where: { hostId }, data: { revokedAt: new Date() } });
+    s.stream.write({ body: { case: "heartbeat", value: {} } });
+    expect(await s.ended).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
     s.client.grpcClient.close();
   });
 
@@ -189,5 +228,58 @@ describe("agent session", () => {
     second.stream.end();
     first.client.grpcClient.close();
     second.client.grpcClient.close();
+  });
+});
+
+describe("certificate renewal over the session", () => {
+  async function welcomed(identity: TlsIdentity) {
+    const s = openSession(identity);
+    s.stream.write({ body: { case: "hello", value: {} } });
+    await until(() => s.received.length > 0, "welcome");
+    return s;
+  }
+
+  const lastBody = (s: { received: ControllerMessage[] }) => s.received.at(-1)?.body;
+
+  it("signs a new certificate for the same host, once per stream, and keeps the old one valid", async () => {
+    const { hostId, identity } = await enroll("pi-renew");
+    const s = await welcomed(identity);
+    const next = await createKeyAndCsr({ commonName: "agent" });
+    s.stream.write({ body: { case: "renewCertificate", value: { csrPem: next.csrPem } } });
+    await until(() => s.received.length > 1, "renewal answer");
+    const body = lastBody(s);
+    if (body?.case !== "certificateRenewed") throw new Error(`unexpected answer ${body?.case}`);
+    const renewed = new X509Certificate(body.value.certificatePem);
+    expect(renewed.subject).toBe(`CN=${hostId}`);
+    expect(renewed.verify(new X509Certificate(controller.pki.ca.certPem).publicKey)).toBe(true);
+    const rows = await controller.db.agentCertificate.findMany({ where: { hostId } });
+    expect(rows).toHaveLength(2);
+    expect(rows.every((r) => r.revokedAt === null)).toBe(true);
+    const audit = await controller.db.auditEvent.findFirst({ where: { action: "host.certificate.renew" } });
+    expect(audit).toMatchObject({ actor: `agent:${hostId}`, target: `host:${hostId}` });
+
+    s.stream.write({ body: { case: "renewCertificate", value: { csrPem: next.csrPem } } });
+    await until(() => s.received.length > 2, "second renewal answer");
+    expect(lastBody(s)).toMatchObject({ case: "certificateRenewalRefused", value: { reason: /already/ } });
+
+    const fresh = await welcomed({ certPem: body.value.certificatePem, keyPem: next.keyPem });
+    expect(fresh.received[0]?.body).toMatchObject({ case: "welcome", value: { hostId } });
+    expect(await s.ended).toMatchObject({ code: grpc.status.ABORTED });
+    const old = await welcomed(identity);
+    expect(old.received[0]?.body).toMatchObject({ case: "welcome", value: { hostId } });
+    old.stream.end();
+    for (const c of [s, fresh, old]) c.client.grpcClient.close();
+  });
+
+  it("refuses a malformed CSR without ending the stream", async () => {
+    const { identity } = await enroll("pi-badcsr");
+    const s = await welcomed(identity);
+    s.stream.write({ body: { case: "renewCertificate", value: { csrPem: "garbage" } } });
+    await until(() => s.received.length > 1, "renewal answer");
+    expect(lastBody(s)).toMatchObject({ case: "certificateRenewalRefused", value: { reason: /CSR|PEM/ } });
+    s.stream.write({ body: { case: "heartbeat", value: {} } });
+    s.stream.end();
+    expect(await s.ended).toBeUndefined();
+    s.client.grpcClient.close();
   });
 });

@@ -3,9 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import type { Catalog } from "@pwdr/catalog";
 import type { Logger } from "@pwdr/logging";
-import { signCsr } from "@pwdr/pki";
 import {
-  certificateFingerprint,
   type EnrollmentService,
   type EnrollRequest,
   type EnrollResponse,
@@ -15,15 +13,16 @@ import {
   type ServiceImplementation,
   sameFingerprint,
 } from "@pwdr/protocol";
+import { signAgentCertificate } from "./agent-certificate-signing.js";
 import type { ControllerPki } from "./controller-pki.js";
 import { RpcError, toServiceError } from "./grpc-errors.js";
-
-export const AGENT_CERT_VALIDITY_DAYS = 90;
 
 export interface EnrollmentDeps {
   db: Catalog;
   pki: ControllerPki;
   sessionAddress: string;
+  /** How long an agent certificate is valid; agents renew it before it ends. */
+  certificateValidityMs: number;
   log: Logger;
 }
 
@@ -63,18 +62,7 @@ async function enroll(deps: EnrollmentDeps, req: EnrollRequest): Promise<EnrollR
   const token = await claimToken(deps.db, req.token, deps.pki.caFingerprint);
   const name = await uniqueHostName(deps.db, req.facts?.hostname ?? "");
   const hostId = randomUUID();
-  let signed: Awaited<ReturnType<typeof signCsr>>;
-  try {
-    signed = await signCsr(deps.pki.ca, req.csrPem, {
-      commonName: hostId,
-      validityDays: AGENT_CERT_VALIDITY_DAYS,
-    });
-  } catch (err) {
-    throw new RpcError(
-      grpc.status.INVALID_ARGUMENT,
-      `certificate signing request refused: ${(err as Error).message}`,
-    );
-  }
+  const signed = await signAgentCertificate(deps.pki, hostId, req.csrPem, deps.certificateValidityMs);
   await deps.db.$transaction([
     deps.db.host.create({
       data: {
@@ -90,7 +78,7 @@ async function enroll(deps: EnrollmentDeps, req: EnrollRequest): Promise<EnrollR
       data: {
         hostId,
         serial: signed.serialNumber,
-        fingerprintSha256: certificateFingerprint(signed.certPem),
+        fingerprintSha256: signed.fingerprintSha256,
         notAfter: signed.notAfter,
       },
     }),

@@ -23,6 +23,13 @@ export class SessionRegistry {
     return true;
   }
 
+  /** Ends the open session of a host, if this controller holds one; its own end handler unregisters it. */
+  closeHost(hostId: string, code: number, reason: string): boolean {
+    const session = this.#byHost.get(hostId);
+    session?.close(code, reason);
+    return session !== undefined;
+  }
+
   closeAll(code: number, reason: string): void {
     for (const s of [...this.#byHost.values()]) s.close(code, reason);
     this.#byHost.clear();

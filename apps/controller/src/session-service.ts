@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { durationFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromDate, timestampNow } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import type { Catalog } from "@pwdr/catalog";
 import type { Logger } from "@pwdr/logging";
@@ -14,9 +14,12 @@ import {
   type ResponseInitOf,
   type ServiceImplementation,
 } from "@pwdr/protocol";
+import { type CertificateRefusal, checkAgentCertificate, isRefusal } from "./agent-certificates.js";
+import { type RenewalDeps, renewAgentCertificate } from "./certificate-renewal.js";
+import { RpcError } from "./grpc-errors.js";
 import type { LiveSession, SessionRegistry } from "./session-registry.js";
 
-export interface SessionDeps {
+export interface SessionDeps extends RenewalDeps {
   db: Catalog;
   sessions: SessionRegistry;
   heartbeatIntervalMs: number;
@@ -26,31 +29,37 @@ export interface SessionDeps {
 type SessionMethod = (typeof AgentSessionService)["method"]["session"];
 type SessionCall = grpc.ServerDuplexStream<RequestOf<SessionMethod>, ResponseInitOf<SessionMethod>>;
 
-/** Looks up the certificate TLS verified; returns the host it belongs to, or a refusal reason. */
-async function authenticate(
-  db: Catalog,
-  call: SessionCall,
-): Promise<{ hostId: string } | { refused: string }> {
+interface SessionPeer {
+  hostId: string;
+  /** The certificate this stream was opened with; checked again on every heartbeat. */
+  fingerprintSha256: string;
+}
+
+/** Looks up the certificate TLS verified; returns the host it belongs to, or a refusal. */
+async function authenticate(db: Catalog, call: SessionCall): Promise<SessionPeer | CertificateRefusal> {
   const peer = peerIdentity(call);
-  if (!peer) return { refused: "no client certificate; enroll the agent first" };
-  const cert = await db.agentCertificate.findUnique({ where: { fingerprintSha256: peer.fingerprintSha256 } });
-  if (!cert) return { refused: "unknown agent certificate; enroll the agent again" };
-  if (cert.revokedAt) return { refused: "agent certificate was revoked; enroll the agent again" };
-  if (cert.notAfter.getTime() <= Date.now())
-    return { refused: "agent certificate expired; enroll the agent again" };
-  return { hostId: cert.hostId };
+  if (!peer)
+    return { code: grpc.status.UNAUTHENTICATED, reason: "no client certificate; enroll the agent first" };
+  const check = await checkAgentCertificate(db, peer.fingerprintSha256);
+  if (isRefusal(check)) return check;
+  return { hostId: check.hostId, fingerprintSha256: peer.fingerprintSha256 };
 }
 
 class AgentSession implements LiveSession {
   readonly sessionId = randomUUID();
   #greeted = false;
   #closed = false;
+  #renewed = false;
+
+  readonly hostId: string;
 
   constructor(
-    readonly hostId: string,
+    private readonly peer: SessionPeer,
     private readonly call: SessionCall,
     private readonly deps: SessionDeps,
-  ) {}
+  ) {
+    this.hostId = peer.hostId;
+  }
 
   close(code: number, reason: string): void {
     if (this.#closed) return;
@@ -73,6 +82,7 @@ class AgentSession implements LiveSession {
       return;
     }
     if (body.case === "heartbeat") await this.#touch();
+    else if (body.case === "renewCertificate") await this.#renew(body.value.csrPem);
     else this.deps.log.debug("session message not handled yet", { hostId: this.hostId, kind: body.case });
   }
 
@@ -109,11 +119,54 @@ class AgentSession implements LiveSession {
     this.deps.log.info("agent session open", { hostId: host.id, host: host.name, sessionId: this.sessionId });
   }
 
+  // Revocation by this controller ends the stream at once; this check also catches
+  // expiry and revocations written by another process (a replica, the local CLI).
   async #touch(): Promise<void> {
+    const check = await checkAgentCertificate(this.deps.db, this.peer.fingerprintSha256);
+    if (isRefusal(check)) {
+      this.close(check.code, check.reason);
+      return;
+    }
     await this.deps.db.host.update({
       where: { id: this.hostId },
       data: { lastSeenAt: new Date(), state: "online" },
     });
+  }
+
+  // Once per stream: the agent reconnects with the new certificate, so a second
+  // request on the same stream is a bug or abuse, not a need.
+  async #renew(csrPem: string): Promise<void> {
+    if (this.#renewed) {
+      this.#refuseRenewal("this session renewed its certificate already; reconnect with the new one");
+      return;
+    }
+    let outcome: Awaited<ReturnType<typeof renewAgentCertificate>>;
+    try {
+      outcome = await renewAgentCertificate(this.deps, this.peer, csrPem);
+    } catch (err) {
+      if (!(err instanceof RpcError)) throw err;
+      this.#refuseRenewal(err.message);
+      return;
+    }
+    if (isRefusal(outcome)) {
+      this.close(outcome.code, outcome.reason);
+      return;
+    }
+    this.#renewed = true;
+    this.send({
+      case: "certificateRenewed",
+      value: { certificatePem: outcome.certPem, notAfter: timestampFromDate(outcome.notAfter) },
+    });
+    this.deps.log.info("agent certificate renewed", {
+      hostId: this.hostId,
+      serial: outcome.serialNumber,
+      notAfter: outcome.notAfter.toISOString(),
+    });
+  }
+
+  #refuseRenewal(reason: string): void {
+    this.deps.log.warn("agent certificate renewal refused", { hostId: this.hostId, reason });
+    this.send({ case: "certificateRenewalRefused", value: { reason } });
   }
 
   async ended(): Promise<void> {
@@ -124,8 +177,9 @@ class AgentSession implements LiveSession {
   }
 }
 
-function serve(deps: SessionDeps, call: SessionCall, hostId: string): void {
-  const session = new AgentSession(hostId, call, deps);
+function serve(deps: SessionDeps, call: SessionCall, peer: SessionPeer): void {
+  const { hostId } = peer;
+  const session = new AgentSession(peer, call, deps);
   let queue = Promise.resolve();
   const fail = (err: unknown) => {
     deps.log.error("session message failed", { hostId, error: String(err) });
@@ -152,12 +206,12 @@ export function sessionHandlers(deps: SessionDeps): ServiceImplementation<typeof
     session: (call) => {
       authenticate(deps.db, call).then(
         (auth) => {
-          if ("refused" in auth) {
-            deps.log.warn("agent session refused", { peer: call.getPeer(), reason: auth.refused });
-            call.emit("error", { code: grpc.status.UNAUTHENTICATED, details: auth.refused });
+          if (isRefusal(auth)) {
+            deps.log.warn("agent session refused", { peer: call.getPeer(), reason: auth.reason });
+            call.emit("error", { code: auth.code, details: auth.reason });
             return;
           }
-          serve(deps, call, auth.hostId);
+          serve(deps, call, auth);
         },
         (err: unknown) => {
           deps.log.error("session authentication failed", { error: String(err) });

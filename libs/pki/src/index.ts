@@ -22,6 +22,6 @@ export {
   PkiError,
   type PkiErrorCode,
 } from "./errors.js";
-export { writePrivateKeyFile } from "./private-key-file.js";
+export { writeFileAtomic, writePrivateKeyFile } from "./private-key-file.js";
 export { issueServerCertificate, type ServerCertificateOptions } from "./server-certificate.js";
 export { type SignCsrOptions, type SignedCertificate, signCsr } from "./sign-csr.js";

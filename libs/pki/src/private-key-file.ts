@@ -6,10 +6,15 @@ import { basename, dirname, join } from "node:path";
  * Writes a private key so that readers see either the old file or the complete new one, never a
  * partial key, and so that it is readable by the owner only from the first byte on.
  */
-export async function writePrivateKeyFile(path: string, pem: string): Promise<void> {
+export function writePrivateKeyFile(path: string, pem: string): Promise<void> {
+  return writeFileAtomic(path, pem, 0o600);
+}
+
+/** Replaces a file durably and atomically (temp file, fsync, rename, directory fsync) with exactly `mode`. */
+export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
   const tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await writeSynced(tempPath, pem);
+    await writeSynced(tempPath, content, mode);
     await rename(tempPath, path);
   } catch (error) {
     await rm(tempPath, { force: true });
@@ -18,11 +23,11 @@ export async function writePrivateKeyFile(path: string, pem: string): Promise<vo
   await syncDirectory(dirname(path));
 }
 
-async function writeSynced(path: string, content: string): Promise<void> {
-  const file = await open(path, "wx", 0o600);
+async function writeSynced(path: string, content: string, mode: number): Promise<void> {
+  const file = await open(path, "wx", mode);
   try {
-    // The mode given to open() is filtered by the umask; chmod makes it exactly 0600.
-    await file.chmod(0o600);
+    // The mode given to open() is filtered by the umask; chmod makes it exact.
+    await file.chmod(mode);
     await file.writeFile(content);
     await file.sync();
   } finally {

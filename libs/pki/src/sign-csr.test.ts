@@ -46,6 +46,18 @@ describe("signCsr", () => {
     expect(signed.notAfter.getTime() - Date.now()).toBeGreaterThan(7 * 86_400_000 - 60_000);
   });
 
+  it("backdates by five minutes for clock skew, but a short-lived certificate only by its own length", async () => {
+    const { csrPem } = await createKeyAndCsr({ commonName: "agent-5" });
+    const notBefore = async (validityDays: number) =>
+      Date.parse(
+        new X509Certificate((await signCsr(ca, csrPem, { commonName: "a", validityDays })).certPem).validFrom,
+      );
+    expect(Date.now() - (await notBefore(7))).toBeGreaterThan(5 * 60_000 - 2_000);
+    const lag = Date.now() - (await notBefore(30 / 86_400));
+    expect(lag).toBeGreaterThan(28_000);
+    expect(lag).toBeLessThan(32_000);
+  });
+
   it("uses a fresh random 16-byte serial per certificate", async () => {
     const { csrPem } = await createKeyAndCsr({ commonName: "agent-4" });
     const serials = await Promise.all(

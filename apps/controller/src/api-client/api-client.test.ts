@@ -136,11 +136,28 @@ describe("pwdr-controller api (the operator CLI) in-process", () => {
     const { token } = await createApiToken(controller.db, { name: "cli-viewer", role: "viewer" });
     const host = await controller.db.host.create({ data: { name: "pi-cli", labels: { site: "lab" } } });
     expect(await api("--token", token, "hosts")).toMatch(
-      /^NAME +STATE +SITE +AGENT +LAST SEEN +ID\npi-cli +offline /,
+      /^NAME +STATE +REVOKED +SITE +AGENT +LAST SEEN +ID\npi-cli +offline +- /,
     );
     const detail = await api("--token", token, "host", host.id);
     expect(detail).toMatch(/^FIELD +VALUE\n/);
     expect(detail).toMatch(/\nlabels +\{"site":"lab"\}\n/);
+  });
+
+  it("revokes a host with `host revoke <id>` (operator) and lists it as revoked", async () => {
+    const { token } = await createApiToken(controller.db, { name: "cli-operator", role: "operator" });
+    const host = await controller.db.host.create({ data: { name: "pi-gone", labels: {} } });
+    await controller.db.agentCertificate.create({
+      data: { hostId: host.id, serial: "0a", fingerprintSha256: "a".repeat(64), notAfter: new Date(8e12) },
+    });
+    expect(await api("--token", token, "host", "revoke", host.id)).toBe(
+      `revoked pi-gone (${host.id}): 1 certificate(s) revoked now, it had no open session here; ` +
+        "the agent must enroll again with a new token\n",
+    );
+    const listed = JSON.parse(await api("--token", token, "--json", "hosts")) as {
+      name: string;
+      revokedAt: string;
+    }[];
+    expect(listed.find((h) => h.name === "pi-gone")?.revokedAt).toMatch(/^\d{4}-/);
   });
 
   it("reports a file that is not JSON by name", async () => {

@@ -6,7 +6,7 @@ import type { Static } from "typebox";
 import type { ApiTokenView, CreatedApiTokenView } from "../api/schemas/api-token.js";
 import type { AuditEventView } from "../api/schemas/audit-event.js";
 import type { CreatedEnrollmentToken } from "../api/schemas/enrollment-token.js";
-import type { HostDetail, HostSummary } from "../api/schemas/host.js";
+import type { HostDetail, HostRevocationView, HostSummary } from "../api/schemas/host.js";
 import type { PolicyView } from "../api/schemas/policy.js";
 import { DEFAULT_DATA_DIR, label } from "../cli-options.js";
 import { renderTable } from "../table.js";
@@ -54,10 +54,11 @@ function hostsCommand(): Command {
         hosts.length === 0
           ? "no hosts match; enroll one with `api enrollment-token create` and `pwdr-agent enroll`\n"
           : renderTable(
-              ["NAME", "STATE", "SITE", "AGENT", "LAST SEEN", "ID"],
+              ["NAME", "STATE", "REVOKED", "SITE", "AGENT", "LAST SEEN", "ID"],
               hosts.map((h) => [
                 h.name,
                 h.state,
+                h.revokedAt ?? "-",
                 h.site ?? "-",
                 h.agentVersion ?? "-",
                 h.lastSeenAt ?? "never",
@@ -68,9 +69,32 @@ function hostsCommand(): Command {
     });
 }
 
+function hostRevokeCommand(): Command {
+  return new Command("revoke")
+    .description("revoke the host's certificates and end its session at once (operator)")
+    .argument("<id>", "host id")
+    .action(async (id: string, _opts: object, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const outcome = await client.post<Static<typeof HostRevocationView>>(
+        `/hosts/${encodeURIComponent(id)}/revoke`,
+        {},
+      );
+      print(json, outcome, () => renderRevocation(outcome));
+    });
+}
+
+function renderRevocation(outcome: Static<typeof HostRevocationView>): string {
+  const { host } = outcome;
+  const session = outcome.sessionClosed ? "its session was ended" : "it had no open session here";
+  return (
+    `revoked ${host.name} (${host.id}): ${outcome.revokedCertificates} certificate(s) revoked now, ${session}; ` +
+    "the agent must enroll again with a new token\n"
+  );
+}
+
 function hostCommand(): Command {
   return new Command("host")
-    .description("show one host with the facts its agent reported")
+    .description("show one host with the facts its agent reported; `host revoke <id>` cuts it off")
     .argument("<id>", "host id")
     .action(async (id: string, _opts: object, command: Command) => {
       const { client, json } = clientFrom(command);
@@ -84,7 +108,8 @@ function hostCommand(): Command {
           ]),
         ),
       );
-    });
+    })
+    .addCommand(hostRevokeCommand());
 }
 
 function tokenTable(tokens: ApiToken[]): string {

@@ -3,6 +3,7 @@ import type { ApiTokenRole } from "@pwdr/catalog";
 import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "../api-tokens.js";
+import type { LiveSession } from "../session-registry.js";
 import { type ApiFixture, openApiFixture, type Provider } from "./test-support/api-fixture.js";
 
 const providers: Provider[] = ["sqlite", "postgres"];
@@ -168,6 +169,63 @@ describe.each(providers)("REST API on %s", (provider) => {
 
     it("answers 404 NOT_FOUND for an unknown host", async () => {
       const response = await api.call("viewer", { method: "GET", url: "/api/v1/hosts/nope" });
+      expect(response.statusCode).toBe(404);
+      expect(errorOf(response)).toEqual({ code: "NOT_FOUND", message: 'no host with id "nope"' });
+    });
+
+    it("revokes every certificate of a host, ends its session, lists it as revoked and audits the call", async () => {
+      const host = await api.db.host.create({ data: { name: "pi-revoke", labels: {}, state: "online" } });
+      const notAfter = new Date(Date.now() + 86_400_000);
+      for (const n of [1, 2]) {
+        await api.db.agentCertificate.create({
+          data: { hostId: host.id, serial: `0${n}`, fingerprintSha256: `${n}`.repeat(64), notAfter },
+        });
+      }
+      const closed: { code: number; reason: string }[] = [];
+      // Like a real session, it leaves the registry once its stream has ended.
+      const session: LiveSession = {
+        sessionId: "s1",
+        hostId: host.id,
+        close: (code, reason) => {
+          closed.push({ code, reason });
+          api.sessions.remove(session);
+        },
+      };
+      api.sessions.add(session, "replaced", 0);
+      const url = `/api/v1/hosts/${host.id}/revoke`;
+      expect((await api.call("viewer", { method: "POST", url })).statusCode).toBe(403);
+
+      const response = await api.call("operator", { method: "POST", url });
+      expect(response.statusCode, response.body).toBe(200);
+      expect(response.json()).toMatchObject({
+        host: { id: host.id, revokedAt: expect.any(String) },
+        revokedCertificates: 2,
+        sessionClosed: true,
+      });
+      expect(closed).toEqual([{ code: 7, reason: expect.stringContaining("revoked") }]);
+      const listed = await api.call("viewer", { method: "GET", url: "/api/v1/hosts" });
+      const row = (listed.json().hosts as { name: string; revokedAt: string | null }[]).find(
+        (h) => h.name === "pi-revoke",
+      );
+      expect(row?.revokedAt).toBe(response.json().host.revokedAt);
+      const audited = await api.db.auditEvent.findFirst({
+        where: { target: `host:${host.id}`, action: "host.revoke" },
+        orderBy: { id: "desc" },
+      });
+      expect(audited).toMatchObject({ actor: "token:test-operator", details: { outcome: "success" } });
+
+      const again = await api.call("admin", { method: "POST", url });
+      expect(again.json()).toMatchObject({ revokedCertificates: 0, sessionClosed: false });
+      await api.db.host.delete({ where: { id: host.id } });
+    });
+
+    it("shows a host with valid certificates, or none, as not revoked", async () => {
+      const response = await api.call("viewer", { method: "GET", url: `/api/v1/hosts/${hostId}` });
+      expect(response.json().revokedAt).toBeNull();
+    });
+
+    it("answers 404 NOT_FOUND when revoking an unknown host", async () => {
+      const response = await api.call("operator", { method: "POST", url: "/api/v1/hosts/nope/revoke" });
       expect(response.statusCode).toBe(404);
       expect(errorOf(response)).toEqual({ code: "NOT_FOUND", message: 'no host with id "nope"' });
     });

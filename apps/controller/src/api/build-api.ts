@@ -1,6 +1,7 @@
 import type { Catalog } from "@pwdr/catalog";
 import type { Logger } from "@pwdr/logging";
 import Fastify, { type FastifyInstance } from "fastify";
+import type { SessionRegistry } from "../session-registry.js";
 import audit from "./audit.js";
 import auth from "./auth.js";
 import errorHandler from "./error-handler.js";
@@ -18,6 +19,8 @@ export const API_PREFIX = "/api/v1";
 export interface ApiDependencies {
   db: Catalog;
   caFingerprint: string;
+  /** The controller's open agent streams: revoking a host ends its stream. */
+  sessions: SessionRegistry;
   log: Logger;
   /** Shown in the OpenAPI document. */
   version?: string;
@@ -57,7 +60,7 @@ export async function buildApi(
     async (v1) => {
       await v1.register(healthRoutes, { db: deps.db });
       await v1.register(openApiRoute);
-      await v1.register(hostRoutes, { db: deps.db });
+      await v1.register(hostRoutes, { db: deps.db, sessions: deps.sessions });
       await v1.register(enrollmentTokenRoutes, { db: deps.db, caFingerprint: deps.caFingerprint });
       await v1.register(apiTokenRoutes, { db: deps.db });
       await v1.register(auditEventRoutes, { db: deps.db });

@@ -37,6 +37,7 @@ describe("GET /api/v1/openapi.json", () => {
         "/api/v1/health",
         "/api/v1/hosts",
         "/api/v1/hosts/{id}",
+        "/api/v1/hosts/{id}/revoke",
         "/api/v1/policies",
       ].sort(),
     );

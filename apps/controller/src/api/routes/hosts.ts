@@ -1,12 +1,25 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Catalog, Host, HostState } from "@pwdr/catalog";
 import { Type } from "typebox";
+import { HostNotFoundError, revokedAtOf, revokeHost } from "../../host-revocation.js";
+import type { SessionRegistry } from "../../session-registry.js";
 import { notFound } from "../api-errors.js";
 import { IdParams, isoOrNull } from "../schemas/common.js";
 import { errorResponses } from "../schemas/error.js";
-import { HostDetail, HostListQuery, HostSummary } from "../schemas/host.js";
+import { HostDetail, HostListQuery, HostRevocationView, HostSummary } from "../schemas/host.js";
 
-function toSummary(host: Host) {
+type HostWithCertificates = Host & { certificates: { revokedAt: Date | null }[] };
+
+// Only the revocation times: a host's revocation state is derived from its certificates.
+const WITH_CERTIFICATES = { certificates: { select: { revokedAt: true } } } as const;
+
+export interface HostRouteOptions {
+  db: Catalog;
+  /** The open agent streams, so a revocation ends the host's stream at once. */
+  sessions: SessionRegistry;
+}
+
+function toSummary(host: HostWithCertificates) {
   return {
     id: host.id,
     name: host.name,
@@ -15,11 +28,12 @@ function toSummary(host: Host) {
     state: host.state as HostState,
     agentVersion: host.agentVersion,
     lastSeenAt: isoOrNull(host.lastSeenAt),
+    revokedAt: isoOrNull(revokedAtOf(host.certificates)),
     createdAt: host.createdAt.toISOString(),
   };
 }
 
-function toDetail(host: Host) {
+function toDetail(host: HostWithCertificates) {
   return {
     ...toSummary(host),
     facts: (host.facts as Record<string, unknown> | null) ?? null,
@@ -27,8 +41,8 @@ function toDetail(host: Host) {
   };
 }
 
-/** Read-only views of enrolled hosts. */
-export const hostRoutes: FastifyPluginAsyncTypebox<{ db: Catalog }> = async (app, { db }) => {
+/** Views of enrolled hosts, and the revocation of a host's access. */
+export const hostRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = async (app, { db, sessions }) => {
   app.get(
     "/hosts",
     {
@@ -45,6 +59,7 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ db: Catalog }> = async (app
       const hosts = await db.host.findMany({
         where: { ...(state ? { state } : {}), ...(site ? { site } : {}) },
         orderBy: { name: "asc" },
+        include: WITH_CERTIFICATES,
       });
       return { hosts: hosts.map(toSummary) };
     },
@@ -62,9 +77,43 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ db: Catalog }> = async (app
       },
     },
     async (request) => {
-      const host = await db.host.findUnique({ where: { id: request.params.id } });
+      const host = await db.host.findUnique({ where: { id: request.params.id }, include: WITH_CERTIFICATES });
       if (!host) throw notFound("host", request.params.id);
       return toDetail(host);
+    },
+  );
+
+  app.post(
+    "/hosts/:id/revoke",
+    {
+      config: { access: "operator", audit: { action: "host.revoke", targetKind: "host" } },
+      schema: {
+        summary: "Revoke a host's certificates and end its session",
+        description:
+          "Every certificate of the host is revoked and its open session stream ends at once; " +
+          "the agent is refused from then on and must enroll again with a new token. " +
+          "Revoking a revoked host changes nothing.",
+        tags: ["hosts"],
+        params: IdParams,
+        response: { 200: HostRevocationView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      try {
+        const outcome = await revokeHost({ db, sessions }, request.params.id);
+        const host = await db.host.findUniqueOrThrow({
+          where: { id: outcome.hostId },
+          include: WITH_CERTIFICATES,
+        });
+        return {
+          host: toSummary(host),
+          revokedCertificates: outcome.revokedCertificates,
+          sessionClosed: outcome.sessionClosed,
+        };
+      } catch (err) {
+        if (err instanceof HostNotFoundError) throw notFound("host", err.hostId);
+        throw err;
+      }
     },
   );
 };

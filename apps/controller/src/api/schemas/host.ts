@@ -13,6 +13,9 @@ export const HostSummary = Type.Object(
     state: HostState,
     agentVersion: Type.Union([Type.String(), Type.Null()]),
     lastSeenAt: OptionalTimestamp,
+    revokedAt: Type.Union([Timestamp, Type.Null()], {
+      description: "When an operator revoked the host's certificates; its agent must enroll again",
+    }),
     createdAt: Timestamp,
   },
   { description: "A host as listed" },
@@ -35,4 +38,15 @@ export const HostListQuery = Type.Object(
     site: Type.Optional(Type.String({ maxLength: 128 })),
   },
   { additionalProperties: false },
+);
+
+export const HostRevocationView = Type.Object(
+  {
+    host: HostSummary,
+    revokedCertificates: Type.Integer({
+      description: "Certificates this call revoked; 0 when the host was revoked already",
+    }),
+    sessionClosed: Type.Boolean({ description: "Whether the host's open session stream was ended" }),
+  },
+  { description: "The outcome of revoking a host's certificates" },
 );

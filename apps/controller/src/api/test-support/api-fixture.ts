@@ -4,6 +4,7 @@ import type { Logger } from "@pwdr/logging";
 import { makeTempDir, startPostgres } from "@pwdr/test-harness";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { createApiToken } from "../../api-tokens.js";
+import { SessionRegistry } from "../../session-registry.js";
 import { buildApi } from "../build-api.js";
 
 export type Provider = "sqlite" | "postgres";
@@ -12,6 +13,8 @@ export type Provider = "sqlite" | "postgres";
 export interface ApiFixture {
   db: Catalog;
   app: FastifyInstance;
+  /** The registry the API ends sessions in; tests add fake sessions to it. */
+  sessions: SessionRegistry;
   tokens: Record<ApiTokenRole, string>;
   /** Every log line the API wrote. */
   logLines: string[];
@@ -46,9 +49,11 @@ export async function openApiFixture(
   const catalog = await openCatalog({ url: database.url });
   const logLines: string[] = [];
   const bodies: string[] = [];
+  const sessions = new SessionRegistry();
   const app = await buildApi({
     db: wrapDb(catalog.db),
     caFingerprint: CA_FINGERPRINT,
+    sessions,
     log: capturingLogger(logLines),
   });
   const tokens = {} as Record<ApiTokenRole, string>;
@@ -58,6 +63,7 @@ export async function openApiFixture(
   return {
     db: catalog.db,
     app,
+    sessions,
     tokens,
     logLines,
     bodies,
