@@ -1,11 +1,10 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { CodecName } from "../compression/codec.js";
+import { type CodecName, ZSTD_LEVEL } from "../compression/codec.js";
 import type { MasterKey } from "../crypto/master-key.js";
 import { RepoError } from "../errors.js";
 
 const WORKER_URL = new URL("../../worker/blob-worker.mjs", import.meta.url);
-const ZSTD_LEVEL = 3;
 
 /** A blob handed to a worker, waiting for the decision to store or drop it. */
 export interface BlobTicket {
