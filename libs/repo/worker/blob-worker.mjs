@@ -7,9 +7,10 @@
 // Protocol: { op: "id", seq, data } -> { seq, id }        (HMAC-SHA-256)
 //           { op: "seal", seq }     -> { seq, envelope }  (zstd + AES-256-GCM)
 //           { op: "drop", seq }     -> nothing            (duplicate blob)
-//           { op: "seal-data", seq, id, data }
-//                                   -> { seq, envelope }  (a small blob the
-//             main thread identified itself: one round trip instead of two)
+//           { op: "seal-batch", seq, ids, data }
+//                                   -> { seq, envelopes } (small blobs the
+//             main thread identified itself, many per message: one round
+//             trip for a batch instead of two per blob)
 //           { op: "open", seq, id, envelope, rawLength }
 //                                   -> { seq, data } | { seq, error }
 //             (decrypt, decompress, check the HMAC id: never wrong bytes)
@@ -93,9 +94,9 @@ parentPort.on("message", (msg) => {
     pending.delete(msg.seq);
     const envelope = seal(blob.id, blob.data);
     parentPort.postMessage({ seq: msg.seq, envelope }, [envelope]);
-  } else if (msg.op === "seal-data") {
-    const envelope = seal(msg.id, Buffer.from(msg.data));
-    parentPort.postMessage({ seq: msg.seq, envelope }, [envelope]);
+  } else if (msg.op === "seal-batch") {
+    const envelopes = msg.data.map((data, i) => seal(msg.ids[i], Buffer.from(data)));
+    parentPort.postMessage({ seq: msg.seq, envelopes }, envelopes);
   } else if (msg.op === "drop") {
     pending.delete(msg.seq);
   } else if (msg.op === "open") {

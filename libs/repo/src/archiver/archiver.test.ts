@@ -1,4 +1,4 @@
-import { mkdir, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@pwdr/test-harness";
 import { describe, expect, it } from "vitest";
@@ -65,6 +65,33 @@ describe("archiver", () => {
     expect(two.snapshot.summary.addedBytes).toBeLessThan(2_000);
     const a = await findNode(repo, two.snapshot.tree, splitPath(`${src}/scans/a.csv`));
     expect(a?.size).toBe("mac,rssi\nchanged\n".length);
+  });
+
+  it("keeps the parent's trees for unchanged directories and records metadata-only changes", async () => {
+    const { repo } = await tempRepository();
+    const src = await fixture();
+    const backUp = async () => {
+      const [parent] = (await listSnapshots(repo)).slice(-1);
+      const backup = await Backup.start(repo, parent ? { parent } : {});
+      await backup.addPath(src);
+      return (await backup.finish()).snapshot;
+    };
+    const scans = async (tree: string) => (await findNode(repo, tree, splitPath(`${src}/scans`)))?.subtree;
+    const one = await backUp();
+    const two = await backUp();
+    // Compared below the backed-up path: /tmp above it changes as other tests run.
+    const site = async (tree: string) => (await findNode(repo, tree, splitPath(src)))?.subtree;
+    expect(await site(two.tree)).toBe(await site(one.tree));
+    expect(two.summary).toMatchObject({ files: 4, dirs: 3 });
+
+    await chmod(join(src, "scans", "cache", "tmp.dat"), 0o600);
+    const three = await backUp();
+    expect(await scans(three.tree)).not.toBe(await scans(one.tree));
+    const tmp = await findNode(repo, three.tree, splitPath(`${src}/scans/cache/tmp.dat`));
+    const before = await findNode(repo, one.tree, splitPath(`${src}/scans/cache/tmp.dat`));
+    expect(tmp).toMatchObject({ mode: 0o600, content: before?.content });
+    const big = (tree: string) => findNode(repo, tree, splitPath(`${src}/scans/big.bin`));
+    expect(await big(three.tree)).toEqual(await big(one.tree));
   });
 
   it("stores a byte stream as a file at a virtual path", async () => {

@@ -12,7 +12,7 @@ import { encodeName, encodeTarget, nodeNameBytes, type Tree, type TreeNode } fro
 import type { WriteSession } from "../write-session.js";
 import { ContentSaver } from "./content-saver.js";
 import { Budget } from "./limiter.js";
-import { metadataNode, nodeType, unchanged } from "./node-metadata.js";
+import { metadataNode, nodeType, sameStats, unchanged } from "./node-metadata.js";
 import { PathFilter } from "./path-filter.js";
 import { type BackupProgress, type ProgressListener, throttle } from "./progress.js";
 import { TreeAssembler } from "./tree-assembler.js";
@@ -57,6 +57,12 @@ export interface BackupResult {
 }
 
 type StreamNodeOptions = { mode?: number; mtime?: Date };
+
+interface ArchivedDir {
+  nodes: TreeNode[];
+  /** The nodes are the parent snapshot's own node objects for this directory, all of them, in order. */
+  asBefore: boolean;
+}
 
 /**
  * One backup run: add file trees and byte streams, then `finish` writes
@@ -157,8 +163,8 @@ export class Backup {
     this.#paths.push(abs);
     if (!last) {
       // "/" itself: its entries become the root's entries.
-      const tree = await this.#archiveDir(Buffer.from("/"), parentNode, stats.dev);
-      for (const n of tree) this.#root.add(nodeNameBytes(n), n);
+      const { nodes } = await this.#archiveDir(Buffer.from("/"), parentNode, stats.dev);
+      for (const n of nodes) this.#root.add(nodeNameBytes(n), n);
       return;
     }
     if (node) parentDir.add(last, node);
@@ -285,7 +291,12 @@ export class Backup {
       this.#state.dirs++;
       if (this.options.oneFileSystem && s.dev !== rootDev)
         return { ...node, subtree: await this.#emptyTree() };
-      const nodes = await this.#archiveDir(path, parent?.type === "dir" ? parent : undefined, rootDev);
+      const previous = parent?.type === "dir" ? parent : undefined;
+      const { nodes, asBefore } = await this.#archiveDir(path, previous, rootDev);
+      // A directory whose entries are all the parent's own nodes has the parent's tree: no need to encode and hash it again.
+      if (asBefore && previous?.subtree && this.#session.has(previous.subtree)) {
+        return sameStats(previous, s) ? previous : { ...node, subtree: previous.subtree };
+      }
       return { ...node, subtree: (await saveTree(this.#session, { nodes })).id };
     }
     return node;
@@ -302,14 +313,15 @@ export class Backup {
     parent: TreeNode | undefined,
   ): TreeNode | null | undefined {
     if (parent?.type !== "file") return undefined;
-    const node = metadataNode(encodeName(name), "file", s);
+    const same = sameStats(parent, s);
+    const node = same ? parent : metadataNode(encodeName(name), "file", s);
     if (!unchanged(node, parent) || !parent.content?.every((id) => this.#session.has(id))) return undefined;
     if (!this.#filter.includesFile(path.toString("utf8"))) return null;
     this.#state.files++;
     this.#state.filesUnchanged++;
     this.#unchangedBytes += node.size;
     this.#progress.emit(this.#state);
-    return { ...node, content: parent.content };
+    return same ? parent : { ...node, content: parent.content };
   }
 
   async #archiveFile(
@@ -337,15 +349,16 @@ export class Backup {
     }
   }
 
-  async #archiveDir(path: Buffer, parent: TreeNode | undefined, rootDev: bigint): Promise<TreeNode[]> {
+  /** A directory's entries; `asBefore` when they are exactly the parent snapshot's nodes of it, in order. */
+  async #archiveDir(path: Buffer, parent: TreeNode | undefined, rootDev: bigint): Promise<ArchivedDir> {
     let names: Buffer[];
     try {
       names = readdirSync(path, { encoding: "buffer" }).sort(Buffer.compare);
     } catch (err) {
       this.#warn(path, err);
-      return [];
+      return { nodes: [], asBefore: false };
     }
-    const parentNodes = await this.#parentEntries(parent);
+    const { previous, byName: parentNodes } = await this.#parentEntries(parent);
     const children = names
       .map((name) => ({ name, path: joinPath(path, name) }))
       .filter((c) => !this.#filter.excludes(c.path.toString("utf8")));
@@ -384,20 +397,28 @@ export class Backup {
         nodes.push(Promise.resolve(await this.#archive(c.path, c.name, s, prev, rootDev)));
       }
     }
-    return (await Promise.all(nodes)).filter((n): n is TreeNode => n !== undefined);
+    const archived = (await Promise.all(nodes)).filter((n): n is TreeNode => n !== undefined);
+    const asBefore =
+      previous !== undefined &&
+      archived.length === previous.length &&
+      archived.every((n, i) => n === previous[i]);
+    return { nodes: archived, asBefore };
   }
 
-  async #parentEntries(parent: TreeNode | undefined): Promise<Map<string, TreeNode>> {
-    const entries = new Map<string, TreeNode>();
-    if (!parent?.subtree) return entries;
+  /** The parent snapshot's nodes of a directory, in tree order and by raw name (latin1). */
+  async #parentEntries(
+    parent: TreeNode | undefined,
+  ): Promise<{ previous: TreeNode[] | undefined; byName: Map<string, TreeNode> }> {
+    const byName = new Map<string, TreeNode>();
+    if (!parent?.subtree) return { previous: undefined, byName };
     const tree = await this.#parentTree(parent.subtree);
     for (const n of tree?.nodes ?? []) {
-      entries.set(nodeNameBytes(n).toString("latin1"), n);
+      byName.set(nodeNameBytes(n).toString("latin1"), n);
       // Start loading the subdirectories' parent trees now; the walk reaches
       // them next and finds them loaded instead of waiting for each in turn.
       if (n.type === "dir" && n.subtree) this.#parentTree(n.subtree);
     }
-    return entries;
+    return { previous: tree?.nodes, byName };
   }
 
   /** A parent-snapshot tree, loaded once; a missing or damaged one just means "no parent here". */

@@ -47,3 +47,24 @@ export function unchanged(current: TreeNode, parent: TreeNode | undefined): bool
     parent.inode === current.inode
   );
 }
+
+/**
+ * Whether a node of the parent snapshot holds exactly the metadata lstat
+ * reports now. Such a node can be reused as it is: comparing costs less
+ * than building a new node, and an unchanged directory keeps its tree.
+ */
+export function sameStats(node: TreeNode, s: BigIntStats): boolean {
+  return (
+    node.type === nodeType(s) &&
+    node.mode === (Number(s.mode) & 0o7777) &&
+    node.uid === Number(s.uid) &&
+    node.gid === Number(s.gid) &&
+    node.size === (node.type === "file" ? Number(s.size) : 0) &&
+    node.links === Number(s.nlink) &&
+    node.mtimeNs === s.mtimeNs.toString() &&
+    node.ctimeNs === s.ctimeNs.toString() &&
+    node.inode === s.ino.toString() &&
+    node.dev === s.dev.toString() &&
+    node.rdev === undefined
+  );
+}

@@ -67,4 +67,42 @@ describe("blob worker threads", () => {
       await workers.close();
     }
   });
+
+  it("seals small blobs in batches, each envelope going back to its own caller", async () => {
+    const key = generateMasterKey();
+    const workers = new BlobWorkers(key, "zstd", 2);
+    try {
+      // More blobs than one batch holds, some owning their buffer (moved to
+      // a worker), some views into a shared one (copied), one over the byte
+      // limit on its own, and a second round after the first went out.
+      const shared = seededBytes("shared", 40 * 1000);
+      const blobs = [
+        ...Array.from({ length: 70 }, (_, i) =>
+          i % 3 === 0
+            ? shared.subarray(i * 500, i * 500 + 400)
+            : Buffer.from(seededBytes(`blob-${i}`, 100 + i)),
+        ),
+        Buffer.from(seededBytes("large", 2 * 1024 * 1024)),
+      ];
+      const expected = blobs.map((b) => Buffer.from(b));
+      const seal = (data: Buffer) => {
+        const id = blobId(key.idKey, data).toString("hex");
+        return workers.sealData(id, data).then((envelope) => ({ id, envelope }));
+      };
+      const first = await Promise.all(blobs.map(seal));
+      const second = await Promise.all([seal(Buffer.from("late")), seal(Buffer.from("later"))]);
+      for (const [i, { id, envelope }] of first.entries()) {
+        const framed = open(key.encKey, envelope, Buffer.from(id, "hex"), "blob");
+        const want = expected[i] as Buffer;
+        expect(decompressBlob(framed, want.length, "blob").equals(want)).toBe(true);
+      }
+      expect(shared.equals(seededBytes("shared", 40 * 1000))).toBe(true);
+      for (const [i, { id, envelope }] of second.entries()) {
+        const framed = open(key.encKey, envelope, Buffer.from(id, "hex"), "blob");
+        expect(decompressBlob(framed, 4 + i, "blob").toString()).toBe(["late", "later"][i]);
+      }
+    } finally {
+      await workers.close();
+    }
+  });
 });

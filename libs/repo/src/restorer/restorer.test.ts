@@ -243,7 +243,7 @@ describe("restoreSnapshot", () => {
     expect(await readFile(join(target, "was-file/x"), "utf8")).toBe("x\n");
   });
 
-  it("fails loudly on a damaged blob and leaves no partial file under the real name", async () => {
+  async function damagedSnapshot(victim: "big" | "small") {
     const { repo, root } = await tempRepository({
       chunker: { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024, gearSeed: "ab".repeat(32) },
       packSize: 256 * 1024,
@@ -253,10 +253,11 @@ describe("restoreSnapshot", () => {
     await mkdir(src);
     await writeFile(join(src, "a-good"), "fine\n");
     await writeFile(join(src, "big"), seededBytes("damaged", 2 * MiB));
+    await writeFile(join(src, "small"), seededBytes("damaged small", 300 * 1024));
     const snapshot = await backUp(repo, src);
-    const node = await findNode(repo, snapshot.tree, splitPath(`${src}/big`));
+    const node = await findNode(repo, snapshot.tree, splitPath(`${src}/${victim}`));
     const content = node?.content ?? [];
-    expect(content.length).toBeGreaterThan(4);
+    expect(content.length).toBeGreaterThan(3);
     // Flip one byte inside a blob in the middle of the file.
     const loc = repo.index.lookup(content[Math.floor(content.length / 2)] as string)[0];
     if (!loc) throw new Error("blob not indexed");
@@ -265,12 +266,48 @@ describe("restoreSnapshot", () => {
     const at = loc.offset + Math.floor(loc.length / 2);
     bytes[at] = (bytes[at] as number) ^ 0xff;
     await writeFile(packPath, bytes);
+    return { repo, base, src, snapshot };
+  }
 
-    const target = join(base, "target");
-    await expect(restoreSnapshot(repo, snapshot, { target, stripPrefix: true })).rejects.toMatchObject({
-      code: "data_corrupt",
-    });
-    expect(await readdir(target)).toEqual(["a-good"]);
+  it.each(["big", "small"] as const)(
+    "fails loudly on a damaged blob (%s file) and leaves no partial file under the real name",
+    async (victim) => {
+      const { repo, base, src, snapshot } = await damagedSnapshot(victim);
+      // Into an existing directory (the target): written under temporary names.
+      const target = join(base, "target");
+      await expect(restoreSnapshot(repo, snapshot, { target, stripPrefix: true })).rejects.toMatchObject({
+        code: "data_corrupt",
+      });
+      expect((await readdir(target)).sort()).toEqual(["a-good", victim === "big" ? "small" : "big"].sort());
+      // Into directories the restore creates: written at their real names, removed on failure.
+      const fresh = join(base, "fresh");
+      await expect(restoreSnapshot(repo, snapshot, { target: fresh })).rejects.toMatchObject({
+        code: "data_corrupt",
+      });
+      expect(await readdir(join(fresh, src))).not.toContain(victim);
+    },
+  );
+
+  it("writes fresh directories' files in place and replaces existing files only by rename", async () => {
+    const { repo } = await tempRepository();
+    const snapshot = await craftSnapshot(repo, [
+      { name: "d", type: "dir", children: [{ name: "f", type: "file", data: "new\n" }] },
+    ]);
+    const target = makeTempDir("in-place");
+    await restoreSnapshot(repo, snapshot, { target });
+    const first = await stat(join(target, "d/f"));
+    expect(await readFile(join(target, "d/f"), "utf8")).toBe("new\n");
+    await writeFile(join(target, "d/f"), "old\n");
+    const held = await open(join(target, "d/f"), "r");
+    try {
+      await restoreSnapshot(repo, snapshot, { target });
+      // A rename leaves the file an open handle holds alone: the old content stays readable through it.
+      expect((await held.readFile()).toString()).toBe("old\n");
+    } finally {
+      await held.close();
+    }
+    expect(await readFile(join(target, "d/f"), "utf8")).toBe("new\n");
+    expect((await stat(join(target, "d/f"))).ino).not.toBe(first.ino);
   });
 
   it("restores a 5 GiB sparse file: offsets past 4 GiB, holes kept, the zero blob loaded once", async () => {

@@ -20,7 +20,8 @@ export const SMALL_FILE_BYTES = 512 * 1024;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 export interface SmallFileJob {
-  temp: Buffer;
+  /** Where the file is written and then renamed from; without it the file is written at `path` itself. */
+  temp: Buffer | undefined;
   path: Buffer;
   node: TreeNode;
   pieces: readonly ContentPiece[];
@@ -31,12 +32,14 @@ export interface SmallFileJob {
 }
 
 /**
- * Writes a small file under a temporary name and renames it into place in a
- * handful of direct system calls. For thousands of small files this beats
- * the promise API, whose every call is a round trip through the thread pool.
+ * Writes a small file (under a temporary name renamed into place, when one
+ * is given) in a handful of direct system calls. For thousands of small
+ * files this beats the promise API, whose every call is a round trip
+ * through the thread pool. On failure nothing is left at either name.
  */
 export function writeSmallFile(job: SmallFileJob): void {
-  const fd = openSync(job.temp, CREATE_FLAGS, 0o600);
+  const written = job.temp ?? job.path;
+  const fd = openSync(written, CREATE_FLAGS, 0o600);
   let placed = false;
   try {
     let end = 0;
@@ -53,7 +56,7 @@ export function writeSmallFile(job: SmallFileJob): void {
     const t = mtimeSeconds(job.node);
     soft(job, "mtime", () => futimesSync(fd, t, t));
     closeSync(fd);
-    renameSync(job.temp, job.path);
+    if (job.temp) renameSync(job.temp, job.path);
     placed = true;
   } finally {
     if (!placed) {
@@ -63,7 +66,7 @@ export function writeSmallFile(job: SmallFileJob): void {
         // already closed before the rename failed
       }
       try {
-        unlinkSync(job.temp);
+        unlinkSync(written);
       } catch {
         // nothing to clean up
       }
