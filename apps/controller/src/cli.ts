@@ -13,12 +13,17 @@ import { listHosts, renderHostTable } from "./host-list.js";
 function serveCommand(): Command {
   return new Command("serve")
     .description("run the controller: catalog, CA, enrollment, agent session and REST API endpoints")
-    .option("--data-dir <dir>", "state directory (CA, SQLite catalog)", DEFAULT_DATA_DIR)
+    .option(
+      "--data-dir <dir>",
+      "state directory (CA, master key, SQLite catalog, host repositories)",
+      DEFAULT_DATA_DIR,
+    )
     .option("--catalog <url>", "catalog database URL (file:… for SQLite, postgresql://… for PostgreSQL)")
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--session-port <port>", "mutual-TLS port for agent sessions", port, 7443)
     .option("--enroll-port <port>", "TLS port for agent enrollment", port, 7444)
     .option("--api-port <port>", "HTTPS port of the REST API (/api/v1)", port, 7445)
+    .option("--storage-port <port>", "mutual-TLS port of the host repositories' storage server", port, 7446)
     .action(async (opts) => {
       const controller = await startController({
         dataDir: opts.dataDir,
@@ -27,6 +32,7 @@ function serveCommand(): Command {
         sessionPort: opts.sessionPort,
         enrollPort: opts.enrollPort,
         apiPort: opts.apiPort,
+        storagePort: opts.storagePort,
       });
       const stop = () => {
         controller.close().then(() => process.exit(0));

@@ -3,10 +3,20 @@ import { join, resolve } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { type Catalog, openCatalog } from "@pwdr/catalog";
 import { createLogger, type Logger } from "@pwdr/logging";
-import { AgentSessionService, addService, EnrollmentService, serverCredentials } from "@pwdr/protocol";
+import {
+  AgentSessionService,
+  AgentStorageService,
+  addService,
+  EnrollmentService,
+  serverCredentials,
+} from "@pwdr/protocol";
+import type { KdfParams } from "@pwdr/repo";
 import { startApiServer } from "./api/api-server.js";
 import { type ControllerPki, loadOrCreateControllerPki } from "./controller-pki.js";
 import { enrollmentHandlers } from "./enrollment-service.js";
+import { startFleetStorage } from "./fleet-storage/fleet-storage.js";
+import type { HostRepositories } from "./fleet-storage/host-repositories.js";
+import { storageHandlers } from "./fleet-storage/storage-service.js";
 import { SessionRegistry } from "./session-registry.js";
 import { sessionHandlers } from "./session-service.js";
 
@@ -22,6 +32,10 @@ export interface ControllerOptions {
   enrollPort?: number;
   /** HTTPS port of the REST API; 0 picks a free port. */
   apiPort?: number;
+  /** Mutual-TLS port of the storage server for host repositories; 0 picks a free port. */
+  storagePort?: number;
+  /** scrypt cost of new host repositories' key files; the repository default when omitted (tests lower it). */
+  repositoryKdf?: KdfParams;
   heartbeatIntervalMs?: number;
   log?: Logger;
 }
@@ -34,6 +48,9 @@ export interface RunningController {
   enrollAddress: string;
   /** https://<host>:<port> of the REST API (routes under /api/v1). */
   apiUrl: string;
+  /** https://<host>:<port> of the storage server (routes under /v1/repos). */
+  storageUrl: string;
+  repositories: HostRepositories;
   catalogUrl: string;
   close(): Promise<void>;
 }
@@ -64,6 +81,18 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const pki = await loadOrCreateControllerPki(dataDir);
   const catalog = await openCatalog({ url: catalogUrl });
   const sessions = new SessionRegistry();
+  const storage = await startFleetStorage({
+    db: catalog.db,
+    dataDir,
+    pki,
+    host,
+    port: options.storagePort ?? 0,
+    log,
+    ...(options.repositoryKdf ? { kdf: options.repositoryKdf } : {}),
+  }).catch(async (err: unknown) => {
+    await catalog.close();
+    throw err;
+  });
 
   const sessionServer = new grpc.Server();
   const sessionCreds = serverCredentials({
@@ -83,6 +112,16 @@ export async function startController(options: ControllerOptions): Promise<Runni
       log,
     }),
   );
+  addService(
+    sessionServer,
+    AgentStorageService,
+    storageHandlers({
+      db: catalog.db,
+      repositories: storage.repositories,
+      storagePort: storage.server.port,
+      log,
+    }),
+  );
 
   const enrollServer = new grpc.Server();
   const enrollCreds = serverCredentials({
@@ -94,7 +133,13 @@ export async function startController(options: ControllerOptions): Promise<Runni
   addService(
     enrollServer,
     EnrollmentService,
-    enrollmentHandlers({ db: catalog.db, pki, sessionAddress, log }),
+    enrollmentHandlers({
+      db: catalog.db,
+      pki,
+      sessionAddress,
+      log,
+      repositories: storage.repositories,
+    }),
   );
 
   const api = await startApiServer({
@@ -106,7 +151,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     tls: { cert: withChain(pki).certPem, key: pki.server.keyPem },
   }).catch(async (err: unknown) => {
     // Without this the gRPC servers would keep a half-started controller alive.
-    await Promise.all([shutdown(sessionServer), shutdown(enrollServer)]);
+    await Promise.all([shutdown(sessionServer), shutdown(enrollServer), storage.server.close()]);
     await catalog.close();
     throw new Error(
       `REST API cannot listen on ${host}:${options.apiPort ?? 0} (${(err as Error).message}); pick another --api-port`,
@@ -117,6 +162,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     sessionAddress,
     enrollAddress: `${host}:${enrollPort}`,
     apiUrl: api.url,
+    storageUrl: storage.server.url,
     dataDir,
   });
   return {
@@ -126,10 +172,17 @@ export async function startController(options: ControllerOptions): Promise<Runni
     sessionAddress,
     enrollAddress: `${host}:${enrollPort}`,
     apiUrl: api.url,
+    storageUrl: storage.server.url,
+    repositories: storage.repositories,
     catalogUrl,
     async close() {
       sessions.closeAll(grpc.status.UNAVAILABLE, "controller is shutting down");
-      await Promise.all([shutdown(sessionServer), shutdown(enrollServer), api.close()]);
+      await Promise.all([
+        shutdown(sessionServer),
+        shutdown(enrollServer),
+        api.close(),
+        storage.server.close(),
+      ]);
       await catalog.close();
     },
   };

@@ -16,6 +16,7 @@ import {
   sameFingerprint,
 } from "@pwdr/protocol";
 import type { ControllerPki } from "./controller-pki.js";
+import type { HostRepositories } from "./fleet-storage/host-repositories.js";
 import { RpcError, toServiceError } from "./grpc-errors.js";
 
 export const AGENT_CERT_VALIDITY_DAYS = 90;
@@ -25,6 +26,7 @@ export interface EnrollmentDeps {
   pki: ControllerPki;
   sessionAddress: string;
   log: Logger;
+  repositories: HostRepositories;
 }
 
 const DENIED = "enrollment token is unknown, expired or already used; create a new one with `token create`";
@@ -105,6 +107,7 @@ async function enroll(deps: EnrollmentDeps, req: EnrollRequest): Promise<EnrollR
     }),
   ]);
   deps.log.info("host enrolled", { hostId, name });
+  await createHostRepository(deps, hostId);
   return {
     $typeName: "pwdr.v1.EnrollResponse",
     hostId,
@@ -114,6 +117,18 @@ async function enroll(deps: EnrollmentDeps, req: EnrollRequest): Promise<EnrollR
     notAfter: timestampFromDate(signed.notAfter),
     sessionAddress: deps.sessionAddress,
   };
+}
+
+/** Not fatal: the agent's first request for its repository creates it (GetRepositoryAccess). */
+async function createHostRepository(deps: EnrollmentDeps, hostId: string): Promise<void> {
+  try {
+    await deps.repositories.ensure(hostId);
+  } catch (err) {
+    deps.log.warn("host repository not created at enrollment; it will be on first use", {
+      hostId,
+      error: String(err),
+    });
+  }
 }
 
 export function enrollmentHandlers(deps: EnrollmentDeps): ServiceImplementation<typeof EnrollmentService> {
