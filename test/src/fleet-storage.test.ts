@@ -171,6 +171,11 @@ schedules: { backup: "0 2 * * *" }
     expect(readdirSync(join(repoDir, "snapshots")).length).toBeGreaterThanOrEqual(2);
     expect(filesUnder(join(repoDir, "data")).length).toBeGreaterThan(0);
 
+    // check takes and releases a lock: the append-only rules let an agent remove its own.
+    const check = await agent(hostA, "now", "check");
+    expect(check.code, check.stderr).toBe(0);
+    expect(readdirSync(join(repoDir, "locks"))).toEqual([]);
+
     const points = await agent(hostA, "host", "points");
     expect(points.code, points.stderr).toBe(0);
     const listed = JSON.parse(points.stdout) as { host: string; status: string }[];
