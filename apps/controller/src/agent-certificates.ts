@@ -28,11 +28,20 @@ export async function checkAgentCertificate(
   fingerprintSha256: string,
   now = new Date(),
 ): Promise<TrustedCertificate | CertificateRefusal> {
-  const cert = await db.agentCertificate.findUnique({ where: { fingerprintSha256 } });
+  const cert = await db.agentCertificate.findUnique({
+    where: { fingerprintSha256 },
+    include: { host: { select: { state: true } } },
+  });
   if (!cert) return { code: grpc.status.UNAUTHENTICATED, reason: `unknown agent certificate; ${REENROLL}` };
   if (cert.revokedAt) return CERTIFICATE_REVOKED;
   if (cert.notAfter.getTime() <= now.getTime())
     return { code: grpc.status.UNAUTHENTICATED, reason: `agent certificate expired; ${REENROLL}` };
+  if (cert.host.state === "decommissioned") {
+    return {
+      code: grpc.status.PERMISSION_DENIED,
+      reason: "the host is decommissioned; its agent may not connect",
+    };
+  }
   return { hostId: cert.hostId, notAfter: cert.notAfter };
 }
 

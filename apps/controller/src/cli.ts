@@ -19,7 +19,11 @@ function positiveDuration(text: string, what: string): number {
 function serveCommand(): Command {
   return new Command("serve")
     .description("run the controller: catalog, CA, enrollment, agent session and REST API endpoints")
-    .option("--data-dir <dir>", "state directory (CA, SQLite catalog)", DEFAULT_DATA_DIR)
+    .option(
+      "--data-dir <dir>",
+      "state directory (CA, master key, SQLite catalog, host repositories)",
+      DEFAULT_DATA_DIR,
+    )
     .option("--catalog <url>", "catalog database URL (file:… for SQLite, postgresql://… for PostgreSQL)")
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--session-port <port>", "mutual-TLS port for agent sessions", port, 7443)
@@ -27,6 +31,7 @@ function serveCommand(): Command {
     .option("--api-port <port>", "HTTPS port of the REST API (/api/v1)", port, 7445)
     .option("--agent-cert-validity <duration>", "validity of agent certificates; agents renew at 2/3", "90d")
     .option("--heartbeat-interval <duration>", "how often agents send a heartbeat", "10s")
+    .option("--storage-port <port>", "mutual-TLS port of the host repositories' storage server", port, 7446)
     .action(async (opts) => {
       const controller = await startController({
         dataDir: opts.dataDir,
@@ -37,6 +42,7 @@ function serveCommand(): Command {
         apiPort: opts.apiPort,
         agentCertificateValidityMs: positiveDuration(opts.agentCertValidity, "--agent-cert-validity"),
         heartbeatIntervalMs: positiveDuration(opts.heartbeatInterval, "--heartbeat-interval"),
+        storagePort: opts.storagePort,
       });
       const stop = () => {
         controller.close().then(() => process.exit(0));

@@ -3,11 +3,21 @@ import { join, resolve } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { type Catalog, openCatalog } from "@pwdr/catalog";
 import { createLogger, type Logger } from "@pwdr/logging";
-import { AgentSessionService, addService, EnrollmentService, serverCredentials } from "@pwdr/protocol";
+import {
+  AgentSessionService,
+  AgentStorageService,
+  addService,
+  EnrollmentService,
+  serverCredentials,
+} from "@pwdr/protocol";
+import type { KdfParams } from "@pwdr/repo";
 import { DEFAULT_AGENT_CERT_VALIDITY_MS } from "./agent-certificate-signing.js";
 import { startApiServer } from "./api/api-server.js";
 import { type ControllerPki, loadOrCreateControllerPki } from "./controller-pki.js";
 import { enrollmentHandlers } from "./enrollment-service.js";
+import { startFleetStorage } from "./fleet-storage/fleet-storage.js";
+import type { HostRepositories } from "./fleet-storage/host-repositories.js";
+import { storageHandlers } from "./fleet-storage/storage-service.js";
 import { SessionRegistry } from "./session-registry.js";
 import { sessionHandlers } from "./session-service.js";
 
@@ -23,6 +33,10 @@ export interface ControllerOptions {
   enrollPort?: number;
   /** HTTPS port of the REST API; 0 picks a free port. */
   apiPort?: number;
+  /** Mutual-TLS port of the storage server for host repositories; 0 picks a free port. */
+  storagePort?: number;
+  /** scrypt cost of new host repositories' key files; the repository default when omitted (tests lower it). */
+  repositoryKdf?: KdfParams;
   heartbeatIntervalMs?: number;
   /** Validity of the agent certificates it signs (90 days); agents renew after two thirds of it. */
   agentCertificateValidityMs?: number;
@@ -37,6 +51,9 @@ export interface RunningController {
   enrollAddress: string;
   /** https://<host>:<port> of the REST API (routes under /api/v1). */
   apiUrl: string;
+  /** https://<host>:<port> of the storage server (routes under /v1/repos). */
+  storageUrl: string;
+  repositories: HostRepositories;
   catalogUrl: string;
   close(): Promise<void>;
 }
@@ -68,6 +85,18 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const catalog = await openCatalog({ url: catalogUrl });
   const sessions = new SessionRegistry();
   const certificateValidityMs = options.agentCertificateValidityMs ?? DEFAULT_AGENT_CERT_VALIDITY_MS;
+  const storage = await startFleetStorage({
+    db: catalog.db,
+    dataDir,
+    pki,
+    host,
+    port: options.storagePort ?? 0,
+    log,
+    ...(options.repositoryKdf ? { kdf: options.repositoryKdf } : {}),
+  }).catch(async (err: unknown) => {
+    await catalog.close();
+    throw err;
+  });
 
   const sessionServer = new grpc.Server();
   const sessionCreds = serverCredentials({
@@ -89,6 +118,16 @@ export async function startController(options: ControllerOptions): Promise<Runni
       log,
     }),
   );
+  addService(
+    sessionServer,
+    AgentStorageService,
+    storageHandlers({
+      db: catalog.db,
+      repositories: storage.repositories,
+      storagePort: storage.server.port,
+      log,
+    }),
+  );
 
   const enrollServer = new grpc.Server();
   const enrollCreds = serverCredentials({
@@ -100,7 +139,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
   addService(
     enrollServer,
     EnrollmentService,
-    enrollmentHandlers({ db: catalog.db, pki, sessionAddress, certificateValidityMs, log }),
+    enrollmentHandlers({
+      db: catalog.db,
+      pki,
+      sessionAddress,
+      certificateValidityMs,
+      log,
+      repositories: storage.repositories,
+    }),
   );
 
   const api = await startApiServer({
@@ -113,7 +159,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     tls: { cert: withChain(pki).certPem, key: pki.server.keyPem },
   }).catch(async (err: unknown) => {
     // Without this the gRPC servers would keep a half-started controller alive.
-    await Promise.all([shutdown(sessionServer), shutdown(enrollServer)]);
+    await Promise.all([shutdown(sessionServer), shutdown(enrollServer), storage.server.close()]);
     await catalog.close();
     throw new Error(
       `REST API cannot listen on ${host}:${options.apiPort ?? 0} (${(err as Error).message}); pick another --api-port`,
@@ -124,6 +170,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     sessionAddress,
     enrollAddress: `${host}:${enrollPort}`,
     apiUrl: api.url,
+    storageUrl: storage.server.url,
     dataDir,
   });
   return {
@@ -133,10 +180,17 @@ export async function startController(options: ControllerOptions): Promise<Runni
     sessionAddress,
     enrollAddress: `${host}:${enrollPort}`,
     apiUrl: api.url,
+    storageUrl: storage.server.url,
+    repositories: storage.repositories,
     catalogUrl,
     async close() {
       sessions.closeAll(grpc.status.UNAVAILABLE, "controller is shutting down");
-      await Promise.all([shutdown(sessionServer), shutdown(enrollServer), api.close()]);
+      await Promise.all([
+        shutdown(sessionServer),
+        shutdown(enrollServer),
+        api.close(),
+        storage.server.close(),
+      ]);
       await catalog.close();
     },
   };

@@ -15,6 +15,7 @@ import {
 } from "@pwdr/protocol";
 import { signAgentCertificate } from "./agent-certificate-signing.js";
 import type { ControllerPki } from "./controller-pki.js";
+import type { HostRepositories } from "./fleet-storage/host-repositories.js";
 import { RpcError, toServiceError } from "./grpc-errors.js";
 
 export interface EnrollmentDeps {
@@ -24,6 +25,7 @@ export interface EnrollmentDeps {
   /** How long an agent certificate is valid; agents renew it before it ends. */
   certificateValidityMs: number;
   log: Logger;
+  repositories: HostRepositories;
 }
 
 const DENIED = "enrollment token is unknown, expired or already used; create a new one with `token create`";
@@ -93,6 +95,7 @@ async function enroll(deps: EnrollmentDeps, req: EnrollRequest): Promise<EnrollR
     }),
   ]);
   deps.log.info("host enrolled", { hostId, name });
+  await createHostRepository(deps, hostId);
   return {
     $typeName: "pwdr.v1.EnrollResponse",
     hostId,
@@ -102,6 +105,18 @@ async function enroll(deps: EnrollmentDeps, req: EnrollRequest): Promise<EnrollR
     notAfter: timestampFromDate(signed.notAfter),
     sessionAddress: deps.sessionAddress,
   };
+}
+
+/** Not fatal: the agent's first request for its repository creates it (GetRepositoryAccess). */
+async function createHostRepository(deps: EnrollmentDeps, hostId: string): Promise<void> {
+  try {
+    await deps.repositories.ensure(hostId);
+  } catch (err) {
+    deps.log.warn("host repository not created at enrollment; it will be on first use", {
+      hostId,
+      error: String(err),
+    });
+  }
 }
 
 export function enrollmentHandlers(deps: EnrollmentDeps): ServiceImplementation<typeof EnrollmentService> {

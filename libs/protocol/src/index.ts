@@ -15,6 +15,7 @@ export * from "./gen/pwdr/v1/host_pb.js";
 export * from "./gen/pwdr/v1/job_pb.js";
 export * from "./gen/pwdr/v1/policy_pb.js";
 export * from "./gen/pwdr/v1/session_pb.js";
+export * from "./gen/pwdr/v1/storage_pb.js";
 export { type CallOptions, createClient, type ServiceClient } from "./grpc-client.js";
 export {
   addService,

@@ -30,6 +30,11 @@ async function hostContext(
   return { definition: hostDefinitionOf(config), repo };
 }
 
+/** --repo/--password-file when given, else the agent config's repository (local or on the controller). */
+async function repositoryOf(opts: RepoOptions & { config: string }): Promise<Repository> {
+  return opts.repo ? openRepository(opts) : openConfigRepository(await loadAgentConfig(opts.config));
+}
+
 function withHostOptions(command: Command): Command {
   return withRepoOptions(command)
     .option("-d, --definition <file>", "host definition (YAML); the agent config's when omitted")
@@ -106,11 +111,12 @@ function hostPointsCommand(): Command {
   return withRepoOptions(
     new Command("points")
       .description("list recovery points, oldest first")
-      .option("--host <name>", "only this host's"),
-  ).action(async (opts: RepoOptions & { host?: string }) => {
+      .option("--host <name>", "only this host's")
+      .addOption(configOption()),
+  ).action(async (opts: RepoOptions & { host?: string; config: string }) => {
     const out = createOutput(opts.json === true);
     const { listRecoveryPoints } = await hostLib();
-    const repo = await openRepository(opts);
+    const repo = await repositoryOf(opts);
     try {
       const points = await listRecoveryPoints(repo, opts.host ? { host: opts.host } : {});
       out.result(points, () =>

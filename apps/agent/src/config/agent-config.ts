@@ -25,24 +25,75 @@ const size = z.string().superRefine((text, ctx) => {
 
 const keep = z.number().int().min(0).optional();
 
+/**
+ * Where backups go: a local path with its password (path + passwordFile|passwordEnv), or
+ * `controller: true`, the controller's storage reached with the identity that
+ * `pwdr-agent enroll` left in `dataDir` (the controller holds the password).
+ */
+const repositorySchema = z
+  .strictObject({
+    path: absolutePath.optional(),
+    passwordFile: absolutePath.optional(),
+    passwordEnv: z.string().min(1).optional(),
+    controller: z.literal(true).optional(),
+    /** The agent's data dir (`enroll --data-dir`); stateDir when omitted. */
+    dataDir: absolutePath.optional(),
+    /** Upper bound on bytes written to the repository per second, e.g. "5M"; none when omitted. */
+    bandwidthLimit: size.optional(),
+  })
+  .superRefine(checkRepositoryForm);
+
+function checkRepositoryForm(
+  r: Partial<Record<"path" | "passwordFile" | "passwordEnv" | "dataDir", string | undefined>> & {
+    controller?: true | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (key: string, message: string) => ctx.addIssue({ code: "custom", path: [key], message });
+  if (Boolean(r.path) === Boolean(r.controller)) {
+    issue(r.path ? "controller" : "path", "give exactly one of path or controller: true");
+    return;
+  }
+  if (r.controller) {
+    if (r.passwordFile) issue("passwordFile", CONTROLLER_HOLDS_PASSWORD);
+    if (r.passwordEnv) issue("passwordEnv", CONTROLLER_HOLDS_PASSWORD);
+    return;
+  }
+  if (r.dataDir) issue("dataDir", "dataDir is for controller: true; a local repository does not use it");
+  if (Boolean(r.passwordFile) === Boolean(r.passwordEnv)) {
+    issue("passwordFile", "give exactly one of passwordFile or passwordEnv");
+  }
+}
+
+const CONTROLLER_HOLDS_PASSWORD =
+  "the controller holds the password of the repositories it stores; remove this";
+
+/**
+ * The agent's access to a controller-stored repository is append-only (it
+ * cannot delete, so cannot forget or prune): retention is the controller's.
+ */
+function noRetentionOnController(
+  config: {
+    repository: { controller?: true | undefined };
+    retention?: object | undefined;
+    schedules: { retention?: string | undefined };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (!config.repository.controller) return;
+  const message =
+    "the repository is stored on the controller, where this agent may only add data: prune runs on the controller; remove this";
+  if (config.retention) ctx.addIssue({ code: "custom", path: ["retention"], message });
+  if (config.schedules.retention) ctx.addIssue({ code: "custom", path: ["schedules", "retention"], message });
+}
+
 /** The agent's one config file: the host definition plus repository, schedules, retention, checks, drills. */
 export const agentConfigSchema = hostDefinitionObject
   .extend({
     /** Journal, job locks and drill sandboxes live here. */
     stateDir: absolutePath.default("/var/lib/pwdr-agent"),
     logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
-    repository: z
-      .strictObject({
-        path: absolutePath,
-        passwordFile: absolutePath.optional(),
-        passwordEnv: z.string().min(1).optional(),
-        /** Upper bound on bytes written to the repository per second, e.g. "5M"; none when omitted. */
-        bandwidthLimit: size.optional(),
-      })
-      .refine((r) => Boolean(r.passwordFile) !== Boolean(r.passwordEnv), {
-        message: "give exactly one of passwordFile or passwordEnv",
-        path: ["passwordFile"],
-      }),
+    repository: repositorySchema,
     schedules: z.strictObject({
       backup: cron,
       check: cron.optional(),
@@ -93,8 +144,9 @@ export const agentConfigSchema = hostDefinitionObject
     shutdownGraceMs: z.number().int().min(0).default(60_000),
   })
   .superRefine(uniqueSourceNames)
+  .superRefine(noRetentionOnController)
   .superRefine((config, ctx) => {
-    if (config.schedules.retention && !config.retention) {
+    if (config.schedules.retention && !config.retention && !config.repository.controller) {
       ctx.addIssue({
         code: "custom",
         path: ["retention"],

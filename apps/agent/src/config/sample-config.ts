@@ -7,6 +7,8 @@ host: ${host}
 stateDir: /var/lib/pwdr-agent      # journal of runs, job locks, drill sandboxes
 logLevel: info                     # debug | info | warn | error (JSON lines on stderr)
 
+# On an enrolled agent the controller can store the backups instead (no path, no password):
+# repository: { controller: true, dataDir: /var/lib/pwdr-agent }
 repository:
   path: /srv/backup/pwdr           # a local disk or a mounted NAS; create it with: pwdr-agent init -r <path>
   passwordFile: /etc/pwdr/repository.password   # or passwordEnv: NAME_OF_VARIABLE

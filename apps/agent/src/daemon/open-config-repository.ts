@@ -1,15 +1,36 @@
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { LocalBackend, RepoError, Repository, ThrottledBackend } from "@pwdr/repo";
+import { type Backend, LocalBackend, RepoError, Repository, ThrottledBackend } from "@pwdr/repo";
 import { parseSize } from "../commands/parse-units.js";
 import type { AgentConfig } from "../config/agent-config.js";
 
-/** The repository named in the config, throttled to its bandwidth limit. */
+/** The repository named in the config (local, or on the controller), throttled to its bandwidth limit. */
 export async function openConfigRepository(config: AgentConfig): Promise<Repository> {
-  const local = new LocalBackend(config.repository.path);
+  const { backend, password } = config.repository.controller
+    ? await controllerRepository(config)
+    : await localRepository(config);
   const limit = config.repository.bandwidthLimit;
-  const backend = limit ? new ThrottledBackend(local, parseSize(limit, "repository.bandwidthLimit")) : local;
-  return Repository.open(backend, await repositoryPassword(config));
+  const throttled = limit
+    ? new ThrottledBackend(backend, parseSize(limit, "repository.bandwidthLimit"))
+    : backend;
+  try {
+    return await Repository.open(throttled, password);
+  } catch (err) {
+    await (throttled as Partial<{ close(): Promise<void> }>).close?.();
+    throw err;
+  }
+}
+
+async function controllerRepository(config: AgentConfig): Promise<{ backend: Backend; password: string }> {
+  // Loaded on use: gRPC and HTTP/2 would otherwise slow every local repository command's start.
+  const { connectControllerRepository } = await import("../controller-repository.js");
+  return connectControllerRepository(config.repository.dataDir ?? config.stateDir);
+}
+
+async function localRepository(config: AgentConfig): Promise<{ backend: Backend; password: string }> {
+  const { path } = config.repository;
+  if (!path) throw new RepoError("invalid_argument", "repository.path is not set");
+  return { backend: new LocalBackend(path), password: await repositoryPassword(config) };
 }
 
 async function repositoryPassword(config: AgentConfig): Promise<string> {

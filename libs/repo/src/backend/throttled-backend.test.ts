@@ -39,6 +39,18 @@ describe("ThrottledBackend", () => {
     );
   });
 
+  it("closes the backend it wraps (a remote backend's connection)", async () => {
+    const inner = await local();
+    let closed = 0;
+    const closing = Object.assign(Object.create(inner) as LocalBackend, {
+      close: async () => {
+        closed++;
+      },
+    });
+    await new ThrottledBackend(closing, 1000).close();
+    expect(closed).toBe(1);
+  });
+
   it("passes prune's temporary-file clean-up through", async () => {
     const backend = new ThrottledBackend(await local(), 1e6);
     expect(await backend.removeTemporaryFiles(0)).toBe(0);

@@ -56,6 +56,11 @@ export class ThrottledBackend implements Backend {
     return this.inner.stat(handle);
   }
 
+  /** Repository.close() reaches only this decorator; a remote backend behind it has a connection to end. */
+  async close(): Promise<void> {
+    await (this.inner as Partial<{ close(): Promise<void> }>).close?.();
+  }
+
   list(type: FileType): AsyncIterable<FileInfo> {
     return this.inner.list(type);
   }

@@ -1,0 +1,86 @@
+import * as grpc from "@grpc/grpc-js";
+import {
+  AgentStorageService,
+  CONTROLLER_TLS_NAME,
+  clientCredentials,
+  controllerChannelOptions,
+  createClient,
+} from "@pwdr/protocol";
+import { RepoError } from "@pwdr/repo";
+import { RemoteBackend } from "@pwdr/storage";
+import { type AgentIdentity, loadIdentity } from "./agent-identity.js";
+
+/** A controller-stored repository as this agent reaches it; the password lives only in memory. */
+export interface ControllerRepository {
+  backend: RemoteBackend;
+  password: string;
+}
+
+const ACCESS_DEADLINE_MS = 30_000;
+
+/**
+ * Asks the controller (over the session port's mutual TLS) where this host's
+ * repository is and for its password, then connects to the storage server
+ * with the enrolled identity. Asked again for every job rather than cached on
+ * disk: the storage is the controller's, so a cached password would not let a
+ * backup run while the controller is away, and revoking the certificate
+ * would not take back a copy.
+ */
+export async function connectControllerRepository(dataDir: string): Promise<ControllerRepository> {
+  const identity = await loadIdentity(dataDir);
+  const access = await fetchRepositoryAccess(identity);
+  const backend = new RemoteBackend({
+    url: storageUrl(identity.sessionAddress, access.storagePort),
+    repository: access.repository,
+    ca: identity.caPem,
+    cert: identity.tls.certPem,
+    key: identity.tls.keyPem,
+    servername: CONTROLLER_TLS_NAME,
+  });
+  return { backend, password: access.password };
+}
+
+async function fetchRepositoryAccess(identity: AgentIdentity) {
+  const client = createClient(
+    AgentStorageService,
+    identity.sessionAddress,
+    clientCredentials({ caPem: identity.caPem, identity: identity.tls }),
+    controllerChannelOptions(),
+  );
+  try {
+    return await client.getRepositoryAccess({}, { options: { deadline: Date.now() + ACCESS_DEADLINE_MS } });
+  } catch (err) {
+    throw accessError(identity.sessionAddress, err as grpc.ServiceError);
+  } finally {
+    client.grpcClient.close();
+  }
+}
+
+function accessError(address: string, err: grpc.ServiceError): RepoError {
+  const details = err.details || err.message;
+  switch (err.code) {
+    case grpc.status.UNAUTHENTICATED:
+    case grpc.status.PERMISSION_DENIED:
+      return new RepoError("access_denied", `the controller at ${address} refused this agent: ${details}`);
+    case grpc.status.UNIMPLEMENTED:
+      return new RepoError(
+        "repo_not_found",
+        `the controller at ${address} does not store repositories (older version); upgrade it or use repository.path`,
+      );
+    default:
+      return new RepoError(
+        "backend_unavailable",
+        `cannot get the repository from the controller at ${address}: ${details}`,
+      );
+  }
+}
+
+/**
+ * The storage server is dialled at the host this agent already reaches the
+ * controller at; the certificate is checked against CONTROLLER_TLS_NAME, so
+ * the address itself need not be in it.
+ */
+export function storageUrl(sessionAddress: string, port: number): string {
+  const host = sessionAddress.slice(0, sessionAddress.lastIndexOf(":"));
+  return `https://${host}:${port}`;
+}
