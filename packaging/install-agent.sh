@@ -13,11 +13,7 @@ if [[ $src != "$prefix" ]]; then
   mkdir -p "$prefix"
   tar -C "$src" --exclude=.git --exclude=.pwdr-quickstart --exclude=test-artifacts -cf - . | tar -C "$prefix" -xf -
 fi
-cat >/usr/local/bin/pwdr-agent <<SH
-#!/bin/sh
-exec node $prefix/apps/agent/dist/main.js "\$@"
-SH
-chmod 755 /usr/local/bin/pwdr-agent
+ln -sf "$prefix/packaging/pwdr-agent" /usr/local/bin/pwdr-agent
 
 id pwdr >/dev/null 2>&1 || useradd --system --home-dir /var/lib/pwdr-agent --shell /usr/sbin/nologin pwdr
 getent group redis >/dev/null && usermod -aG redis pwdr

@@ -42,7 +42,8 @@ import { parseArgs, promisify } from "node:util";
 const ROOT = resolve(import.meta.dirname, "../..");
 const SHARED_BENCH = resolve(ROOT, "../shared/bench");
 const RUNNER = join(import.meta.dirname, "host-bench-runner.mjs");
-const AGENT = join(ROOT, "apps/agent/dist/main.js");
+/** The installed launcher (memory settings included), as systemd and operators run the agent. */
+const AGENT = join(ROOT, "packaging/pwdr-agent");
 const AGENT_PASSWORD_ENV = "PWDR_BENCH_REPOSITORY_PASSWORD";
 const { values: opt } = parseArgs({
   options: {
@@ -307,9 +308,9 @@ function writeAgentConfig(h, repo) {
   return file;
 }
 
-/** `pwdr-agent now backup` under GNU time: the daemon's backup path, Node start-up included. */
+/** `pwdr-agent now backup` under GNU time: the daemon's backup path, launcher and Node start-up included. */
 function backupPwdr(config) {
-  const r = timed("node", [AGENT, "now", "backup", "-c", config, "--json"]);
+  const r = timed(AGENT, ["now", "backup", "-c", config, "--json"]);
   const run = JSON.parse(r.stdout.trim().split("\n").at(-1));
   if (run.status !== "ok") throw new Error(`agent backup ${run.status}: ${run.error}`);
   return { secs: r.secs, rssMiB: r.rssMiB, addedMiB: run.addedBytes / MiB };
