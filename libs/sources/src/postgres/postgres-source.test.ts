@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgBackupRun } from "../test-support/pg-backup-run.js";
 import {
   failingBinDir,
+  failingGlobalsBinDir,
   logicalDump,
   oldPgDumpBinDir,
   PIWARDRIVE_SCHEMA,
@@ -179,6 +180,18 @@ describe("PostgreSQL source", () => {
     expect(report.errors).toEqual([]);
     const retry = await pgBackupRun(repo, { connection: conn, databases: [DB] });
     expect(retry.source.counts["table:piwardrive.public.wifi_detections"]).toBe(60000);
+  });
+
+  it("fails, writing no snapshot, when the roles dump fails", async () => {
+    const before = (await listSnapshots(repo)).length;
+    const err = await expectSourceFailed(
+      pgBackupRun(repo, {
+        connection: { ...conn, binDir: failingGlobalsBinDir(server.binDir) },
+        databases: [DB],
+      }),
+    );
+    expect(err.message).toMatch(/pg_dumpall --globals-only failed: .*simulated failure/);
+    expect((await listSnapshots(repo)).length).toBe(before);
   });
 
   it("refuses a jobs count that is not a whole number ≥ 1", async () => {

@@ -124,6 +124,21 @@ exec "${join(realBinDir, "pg_dump")}" "$@"
   return dir;
 }
 
+/** A bin directory whose pg_dumpall --globals-only fails. */
+export function failingGlobalsBinDir(realBinDir: string): string {
+  const dir = makeTempDir("pwdr-pg-failing-globals-");
+  for (const tool of ["pg_dump", "pg_restore", "psql"]) symlinkSync(join(realBinDir, tool), join(dir, tool));
+  const script = `#!/bin/sh
+case "$*" in
+  *--globals-only*) echo "pg_dumpall: error: simulated failure" >&2; exit 1 ;;
+esac
+exec "${join(realBinDir, "pg_dumpall")}" "$@"
+`;
+  writeFileSync(join(dir, "pg_dumpall"), script);
+  chmodSync(join(dir, "pg_dumpall"), 0o755);
+  return dir;
+}
+
 /** Shell that waits until `file` is not empty: the failure then surely happens while the other dump runs. */
 function waitFor(file: string): string {
   return `while [ ! -s "${file}" ]; do sleep 0.05; done; `;
