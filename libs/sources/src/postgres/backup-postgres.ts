@@ -3,7 +3,7 @@ import type { SourceBackupContext, SourceBackupResult } from "../source.js";
 import { countRows, databaseInfo, exportSnapshot, type ListedTable, listTables } from "./pg-catalog.js";
 import { connect, serverVersion, withClient } from "./pg-client.js";
 import { maintenanceDatabase, type PgConnection } from "./pg-connection.js";
-import { databaseDumpJobs, databaseDumpPaths } from "./pg-dump-jobs.js";
+import { type DumpJob, databaseDumpJobs, databaseDumpPaths } from "./pg-dump-jobs.js";
 import { DumpWriter, FILE_MODE } from "./pg-dump-writer.js";
 import { invalidArgument, sourceFailed } from "./pg-errors.js";
 import { countKey, GLOBALS_PATH, MANIFEST_PATH, tableDataPath } from "./pg-layout.js";
@@ -70,16 +70,7 @@ async function backupDatabase(writer: DumpWriter, db: string, jobs: number): Pro
     if (!info) throw sourceFailed(conn, `database "${db}" does not exist; check the databases list`);
     const snapshot = await exportSnapshot(client);
     const tables = await listTables(client);
-    // Counted in the exporting transaction (the snapshot the dumps read), while they run.
-    const counting = countAll(client, tables).catch((error: unknown) => {
-      writer.fail(error);
-      return [];
-    });
-    const dumping = forEachLimited(databaseDumpJobs(db, snapshot, tables), jobs, (job) =>
-      writer.add(job.path, job.run),
-    );
-    const [rows] = await Promise.all([counting, dumping.catch(() => {})]);
-    writer.throwIfFailed();
+    const rows = await dumpAndCount(writer, client, databaseDumpJobs(db, snapshot, tables), tables, jobs);
     await client.query("COMMIT");
     const manifestTables = tables.map((t, i) => ({
       schema: t.schema,
@@ -91,6 +82,29 @@ async function backupDatabase(writer: DumpWriter, db: string, jobs: number): Pro
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * Runs a database's dumps, `jobs` at a time, and meanwhile counts its tables'
+ * rows on the exporting connection: the snapshot the dumps read. Throws the
+ * first failure once nothing runs any more.
+ */
+async function dumpAndCount(
+  writer: DumpWriter,
+  client: pg.Client,
+  dumps: DumpJob[],
+  tables: readonly ListedTable[],
+  jobs: number,
+): Promise<number[]> {
+  const counting = countAll(client, tables).catch((error: unknown) => {
+    writer.fail(error);
+    return [];
+  });
+  // A failed dump is recorded by the writer (which stops the others) and thrown below.
+  const dumping = forEachLimited(dumps, jobs, (job) => writer.add(job.path, job.run)).catch(() => {});
+  const [rows] = await Promise.all([counting, dumping]);
+  writer.throwIfFailed();
+  return rows;
 }
 
 async function countAll(client: pg.Client, tables: readonly ListedTable[]): Promise<number[]> {
