@@ -8,8 +8,10 @@
 //      PWDR into the same repository (added bytes, repository growth);
 //   3. restore of the day-2 state into a new database: gunzip | psql,
 //      pg_restore -j 2 of the -Fc dump, PWDR restorePostgres (jobs 2, default).
-// Wall time and peak RSS per step come from GNU time (for a shell pipeline the
-// peak RSS is that of its largest process, not the sum). PWDR runs as a child
+// Wall time, CPU time and peak RSS per step come from GNU time (for a shell
+// pipeline the CPU time is that of all its processes, the peak RSS that of its
+// largest). CPU time excludes the PostgreSQL server's own work; unlike wall
+// time it hardly moves when other jobs load the machine. PWDR runs as a child
 // process (pg-bench-runner.mjs) on the built libraries; its pg_dump/pg_restore
 // children are inside that measurement.
 //
@@ -100,18 +102,21 @@ function ensureTools() {
   sh("apt-get", ["install", "-y", "-qq", "time"], { env: { ...env, DEBIAN_FRONTEND: "noninteractive" } });
 }
 
-/** Runs a command under GNU time; returns wall seconds, peak RSS in MiB and stdout. */
+/**
+ * Runs a command under GNU time; returns wall seconds, CPU seconds (user +
+ * system, its children included), peak RSS in MiB and stdout.
+ */
 function timed(cmd, args) {
   const tf = join(base, "time.out");
-  const r = spawnSync("/usr/bin/time", ["-o", tf, "-f", "%e %M", cmd, ...args], {
+  const r = spawnSync("/usr/bin/time", ["-o", tf, "-f", "%e %M %U %S", cmd, ...args], {
     env,
     encoding: "utf8",
     maxBuffer: 1 << 28,
   });
   if (r.status !== 0)
     throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
-  const [secs, kb] = readFileSync(tf, "utf8").trim().split("\n").at(-1).split(" ").map(Number);
-  return { secs, rssMiB: Math.round(kb / 1024), stdout: r.stdout };
+  const [secs, kb, user, sys] = readFileSync(tf, "utf8").trim().split("\n").at(-1).split(" ").map(Number);
+  return { secs, cpuSecs: user + sys, rssMiB: Math.round(kb / 1024), stdout: r.stdout };
 }
 const timedBash = (script) => timed("bash", ["-o", "pipefail", "-c", script]);
 const duBytes = (path) => Number(sh("du", ["-sb", path]).split("\t")[0]);
@@ -197,6 +202,7 @@ function oneRun(tools, names, run) {
       const k = `day${day}`;
       Object.assign(result[n], {
         [k]: r.secs,
+        [`${k}Cpu`]: r.cpuSecs,
         [`${k}Rss`]: r.rssMiB,
         [`${k}Bytes`]: r.bytes,
         ...(r.repoGrowth === undefined ? {} : { [`${k}Growth`]: r.repoGrowth, [`${k}Repo`]: r.repoBytes }),
@@ -246,8 +252,8 @@ function report(runs, tools, names, info) {
       `PostgreSQL ${info.pgVersion}, ${runs.length} runs, medians; change = ${opt.change}; ` +
       `speed-up = (pg_dump | gzip time) / (tool time), same run.`,
     "",
-    "| tool | 1st backup s | speed-up vs gzip | 1st size MiB | day-2 backup s | day-2 stored MiB | day-2 % of full gzip dump | restore s | restore vs gunzip\\|psql | peak RSS backup / restore MiB |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| tool | 1st backup s | speed-up vs gzip | 1st backup CPU s | 1st size MiB | day-2 backup s | day-2 stored MiB | day-2 % of full gzip dump | restore s | restore vs gunzip\\|psql | peak RSS backup / restore MiB |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   );
   for (const n of names) {
     const t = tools[n];
@@ -264,7 +270,8 @@ function report(runs, tools, names, info) {
     const speed2 = ratio((r) => r.gzip.day2 / r[n].day2);
     const rest = ratio((r) => r.gzip.restore / r[n].restore);
     L.push(
-      `| ${t.name} | ${med(n, "day1").toFixed(2)} | ${speed.toFixed(2)}× (day 2: ${speed2.toFixed(2)}×) | ${first} | ` +
+      `| ${t.name} | ${med(n, "day1").toFixed(2)} | ${speed.toFixed(2)}× (day 2: ${speed2.toFixed(2)}×) | ` +
+        `${med(n, "day1Cpu").toFixed(2)} | ${first} | ` +
         `${med(n, "day2").toFixed(2)} | ${second} | ${pct.toFixed(1)} % | ${med(n, "restore").toFixed(2)} | ${rest.toFixed(2)}× | ` +
         `${Math.max(med(n, "day1Rss"), med(n, "day2Rss"))} / ${med(n, "restoreRss")} |`,
     );

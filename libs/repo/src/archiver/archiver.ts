@@ -170,7 +170,11 @@ export class Backup {
     if (node) parentDir.add(last, node);
   }
 
-  /** Stores a byte stream (e.g. pg_dump's stdout) as a file at `virtualPath` inside the snapshot. */
+  /**
+   * Stores a byte stream (e.g. pg_dump's stdout) as a file at `virtualPath`
+   * inside the snapshot. Several calls may run at once (one per concurrent
+   * dump): they share the in-flight byte budget and the blob dedup.
+   */
   async addStream(
     virtualPath: string,
     source: AsyncIterable<Uint8Array>,

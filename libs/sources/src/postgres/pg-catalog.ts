@@ -6,6 +6,11 @@ export interface TableRef {
   name: string;
 }
 
+/** A table to dump, with its on-disk size to schedule the largest dumps first. */
+export interface ListedTable extends TableRef {
+  bytes: number;
+}
+
 export interface DatabaseInfo {
   owner: string;
   encoding: string;
@@ -19,9 +24,9 @@ export interface DatabaseInfo {
  * and extension-owned tables are left to pg_dump's own rules (the
  * "other data" dump).
  */
-export async function listTables(client: pg.Client): Promise<TableRef[]> {
-  const r = await client.query<TableRef>(`
-    SELECT n.nspname AS schema, c.relname AS name
+export async function listTables(client: pg.Client): Promise<ListedTable[]> {
+  const r = await client.query<TableRef & { bytes: string }>(`
+    SELECT n.nspname AS schema, c.relname AS name, pg_table_size(c.oid) AS bytes
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind = 'r'
        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -29,7 +34,7 @@ export async function listTables(client: pg.Client): Promise<TableRef[]> {
        AND NOT EXISTS (SELECT 1 FROM pg_depend d
                         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
      ORDER BY 1, 2`);
-  return r.rows;
+  return r.rows.map((t) => ({ schema: t.schema, name: t.name, bytes: Number(t.bytes) }));
 }
 
 export async function countRows(client: pg.Client, t: TableRef): Promise<number> {

@@ -16,6 +16,8 @@ export interface ToolRun {
   what: string;
   /** How much of stderr to keep (the tail); 4 KiB when omitted. */
   stderrLimit?: number;
+  /** Kills the tool when aborted: another dump of the same backup failed, so this one is wasted. */
+  signal?: AbortSignal;
 }
 
 export function toolPath(conn: PgConnection, tool: string): string {
@@ -48,7 +50,16 @@ function start(run: ToolRun, stdin: "pipe" | "ignore"): Started {
     child.once("error", (error) => resolve({ code: null, signal: null, error }));
     child.once("close", (code, signal) => resolve({ code, signal }));
   });
+  killOnAbort(child, exited, run.signal);
   return { child, exited, stderr: () => tail };
+}
+
+function killOnAbort(child: ChildProcess, exited: Promise<Exit>, signal: AbortSignal | undefined): void {
+  if (!signal) return;
+  const kill = () => child.kill("SIGKILL");
+  if (signal.aborted) kill();
+  signal.addEventListener("abort", kill, { once: true });
+  exited.then(() => signal.removeEventListener("abort", kill));
 }
 
 function failure(run: ToolRun, exit: Exit, stderr: string) {

@@ -1,9 +1,12 @@
-import { isRepoError, listSnapshots, type Repository } from "@pwdr/repo";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkRepository, isRepoError, listSnapshots, type Repository } from "@pwdr/repo";
 import { freePort, type PostgresServer, startPostgres } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgBackupRun } from "../test-support/pg-backup-run.js";
 import {
   failingBinDir,
+  failingGlobalsBinDir,
   logicalDump,
   oldPgDumpBinDir,
   PIWARDRIVE_SCHEMA,
@@ -150,13 +153,53 @@ describe("PostgreSQL source", () => {
   it("aborts the backup, writing no snapshot, when pg_dump dies mid-way", async () => {
     const before = (await listSnapshots(repo)).length;
     const err = await expectSourceFailed(
-      pgBackupRun(repo, { connection: { ...conn, binDir: failingBinDir(server.binDir) }, databases: [DB] }),
+      pgBackupRun(repo, {
+        connection: { ...conn, binDir: failingBinDir(server.binDir, "sessions") },
+        databases: [DB],
+      }),
     );
     expect(err.message).toMatch(
       /pg_dump of table public\.sessions of database "piwardrive" failed: pg_dump exited with status 1: pg_dump: error: simulated crash/,
     );
     expect(err.message).not.toContain(SUPERUSER_PASSWORD);
     expect((await listSnapshots(repo)).length).toBe(before);
+  });
+
+  it("kills the other running dump when one fails, leaving a valid repository and no snapshot", async () => {
+    const before = (await listSnapshots(repo)).length;
+    const binDir = failingBinDir(server.binDir, "sessions", "wifi_detections");
+    const err = await expectSourceFailed(
+      pgBackupRun(repo, { connection: { ...conn, binDir }, databases: [DB] }),
+    );
+    expect(err.message).toMatch(
+      /pg_dump of table public\.sessions of database "piwardrive" failed: .*simulated crash/,
+    );
+    const hung = Number(readFileSync(join(binDir, "hang.pid"), "utf8"));
+    expect(() => process.kill(hung, 0)).toThrow(/ESRCH/);
+    expect((await listSnapshots(repo)).length).toBe(before);
+    const report = await checkRepository(repo);
+    expect(report.errors).toEqual([]);
+    const retry = await pgBackupRun(repo, { connection: conn, databases: [DB] });
+    expect(retry.source.counts["table:piwardrive.public.wifi_detections"]).toBe(60000);
+  });
+
+  it("fails, writing no snapshot, when the roles dump fails", async () => {
+    const before = (await listSnapshots(repo)).length;
+    const err = await expectSourceFailed(
+      pgBackupRun(repo, {
+        connection: { ...conn, binDir: failingGlobalsBinDir(server.binDir) },
+        databases: [DB],
+      }),
+    );
+    expect(err.message).toMatch(/pg_dumpall --globals-only failed: .*simulated failure/);
+    expect((await listSnapshots(repo)).length).toBe(before);
+  });
+
+  it("refuses a jobs count that is not a whole number ≥ 1", async () => {
+    const err = await pgBackupRun(repo, { connection: conn, databases: [DB], jobs: 0 }).catch(
+      (e: unknown) => e,
+    );
+    expect(isRepoError(err, "invalid_argument"), String(err)).toBe(true);
   });
 
   it("refuses a pg_dump older than the server before dumping anything", async () => {

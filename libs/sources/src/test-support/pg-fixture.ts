@@ -101,22 +101,47 @@ export function logicalDump(server: PostgresServer, database: string): string {
 }
 
 /**
- * A bin directory like the real one, except that pg_dump of table data
- * writes some bytes and then fails: a dump dying mid-way.
+ * A bin directory whose pg_dump writes a few bytes of the data of table
+ * public.`failTable` and then fails: a dump dying mid-way. With `hangTable`,
+ * the dump of that table records its process id in `<dir>/hang.pid` and then
+ * hangs with no output until killed, and the failing dump waits for it.
  */
-export function failingBinDir(realBinDir: string): string {
+export function failingBinDir(realBinDir: string, failTable: string, hangTable?: string): string {
   const dir = makeTempDir("pwdr-pg-failing-bin-");
   for (const tool of ["pg_dumpall", "pg_restore", "psql"])
     symlinkSync(join(realBinDir, tool), join(dir, tool));
+  const hang = hangTable
+    ? `  *'-t "public"."${hangTable}"'*) echo $$ > "${join(dir, "hang.pid")}"; exec sleep 600 ;;\n`
+    : "";
   const script = `#!/bin/sh
 case "$*" in
-  *--section=data*) printf 'PGDMP partial output'; echo "pg_dump: error: simulated crash" >&2; exit 1 ;;
+${hang}  *'-t "public"."${failTable}"'*) ${hangTable ? waitFor(join(dir, "hang.pid")) : ""}printf 'PGDMP partial output'; echo "pg_dump: error: simulated crash" >&2; exit 1 ;;
 esac
 exec "${join(realBinDir, "pg_dump")}" "$@"
 `;
   writeFileSync(join(dir, "pg_dump"), script);
   chmodSync(join(dir, "pg_dump"), 0o755);
   return dir;
+}
+
+/** A bin directory whose pg_dumpall --globals-only fails. */
+export function failingGlobalsBinDir(realBinDir: string): string {
+  const dir = makeTempDir("pwdr-pg-failing-globals-");
+  for (const tool of ["pg_dump", "pg_restore", "psql"]) symlinkSync(join(realBinDir, tool), join(dir, tool));
+  const script = `#!/bin/sh
+case "$*" in
+  *--globals-only*) echo "pg_dumpall: error: simulated failure" >&2; exit 1 ;;
+esac
+exec "${join(realBinDir, "pg_dumpall")}" "$@"
+`;
+  writeFileSync(join(dir, "pg_dumpall"), script);
+  chmodSync(join(dir, "pg_dumpall"), 0o755);
+  return dir;
+}
+
+/** Shell that waits until `file` is not empty: the failure then surely happens while the other dump runs. */
+function waitFor(file: string): string {
+  return `while [ ! -s "${file}" ]; do sleep 0.05; done; `;
 }
 
 /** A bin directory whose pg_dump claims to be PostgreSQL 9.6. */
