@@ -150,15 +150,20 @@ describe("host restore", () => {
     });
     expect(report.failure).toBeUndefined();
     expect(report.status).toBe("done");
-    expect(events.filter((e) => e.status === "done").map((e) => e.kind)).toEqual([
+    // The runbook's chain in order; application data beside it, done before the services start.
+    const done = events.filter((e) => e.status === "done").map((e) => e.kind);
+    const chain = done.filter((k) => k !== "restore-files");
+    expect(chain).toEqual([
       "stop-services",
       "restore-postgres",
       "restore-redis",
       "restore-config",
-      "restore-files",
       "start-services",
       "verify-health",
     ]);
+    expect(done.indexOf("restore-files")).toBeLessThan(done.indexOf("start-services"));
+    const started = events.filter((e) => e.status === "running").map((e) => e.kind);
+    expect(started.indexOf("restore-files")).toBeLessThan(started.indexOf("restore-redis"));
     expect(report.steps[1]?.result).toMatchObject({
       databases: ["piwardrive"],
       rowsVerified: SESSIONS + 5000 + 1,
@@ -192,6 +197,30 @@ describe("host restore", () => {
     expect(report.failure).toMatch(
       /stopped at verify-health: the health check .*\/nope did not answer 200 in 20 attempts .*status 404/,
     );
+  }, 60_000);
+
+  it("does not start the services when the data restored beside the chain fails", async () => {
+    const blocked = join(makeTempDir("pwdr-blocked-"), "a-file");
+    writeFileSync(blocked, "not a directory");
+    const report = await restoreHost(repo, {
+      recoveryPoint: "latest",
+      target: host.definition,
+      only: ["config", "data"],
+      mapping: { paths: { [host.data]: join(blocked, "data") } },
+    });
+    expect(report.status).toBe("failed");
+    expect(report.steps.map((s) => `${s.kind}:${s.status}`)).toEqual([
+      "stop-services:done",
+      "restore-config:done",
+      "restore-files:failed",
+      "start-services:skipped",
+      "verify-health:skipped",
+    ]);
+    expect(report.failure).toMatch(/stopped at restore-files \(data\).*left stopped/);
+    await serviceHooks(
+      host.definition.services as NonNullable<typeof host.definition.services>,
+      "app",
+    ).start();
   }, 60_000);
 
   it("restores onto a replacement with other ports, database names and paths", async () => {

@@ -109,12 +109,13 @@ describe("a restore drill", () => {
     expect(result).toMatchObject({ status: "passed", recoveryPoint: point.id, host: "pi-drill" });
     expect(result.restoreMs).toBeGreaterThan(0);
     expect(result.durationMs).toBeGreaterThanOrEqual(result.restoreMs);
-    expect(steps.filter((s) => s.status === "done").map((s) => s.kind)).toEqual([
-      "restore-postgres",
-      "restore-redis",
-      "restore-config",
-      "restore-files",
-    ]);
+    // Application data is restored beside the database → Redis → configuration chain.
+    expect(
+      steps
+        .filter((s) => s.status === "done")
+        .map((s) => s.kind)
+        .sort(),
+    ).toEqual(["restore-config", "restore-files", "restore-postgres", "restore-redis"]);
     const [db, cache, config, data] = result.sources;
     expect(db?.assertions).toEqual([
       { check: "rows of piwardrive.public.sessions", expected: SESSIONS, actual: SESSIONS, passed: true },

@@ -6,7 +6,7 @@ import type { StoredRecoveryPoint } from "../recovery-point/recovery-point.js";
 import { checkMapping } from "./mapping.js";
 import { type HostRestorePlanInput, type PlanEntry, planHostRestore } from "./plan-host-restore.js";
 import type { StepReport } from "./restore-step.js";
-import { runStep } from "./run-step.js";
+import { runStep, type StepContext } from "./run-step.js";
 
 export interface HostRestoreOptions extends Omit<HostRestorePlanInput, "point"> {
   /** "latest" (the newest complete one) or a recovery point id or unique prefix. */
@@ -36,9 +36,10 @@ export interface HostRestoreReport {
 
 /**
  * Restores a host from a recovery point in the runbook's order: stop
- * services → database → Redis → configuration → data → start services →
- * health. Steps run one after another; the first failure ends the run,
- * the remaining steps are reported as skipped.
+ * services → database → Redis → configuration → start services → health,
+ * with application data restored beside the database, Redis and
+ * configuration steps. The first failure ends the run; the steps that did
+ * not start are reported as skipped.
  */
 export async function restoreHost(repo: Repository, options: HostRestoreOptions): Promise<HostRestoreReport> {
   const now = options.now ?? (() => new Date());
@@ -65,6 +66,13 @@ export async function restoreHost(repo: Repository, options: HostRestoreOptions)
   return report(failure ? "failed" : "done", failure);
 }
 
+/**
+ * Runs the plan in order. Application data has no place in the runbook's
+ * chain (database → Redis → configuration) and depends on none of it, so its
+ * restores start at once and run beside that chain; the services start only
+ * after they end. After the first failure nothing new starts; what already
+ * runs is let finish, and what never started is reported as skipped.
+ */
 async function runSteps(
   repo: Repository,
   plan: PlanEntry[],
@@ -72,30 +80,56 @@ async function runSteps(
   options: HostRestoreOptions,
 ): Promise<string | undefined> {
   const ctx = { repo, mapping: options.mapping ?? {}, targetPrefix: options.targetPrefix ?? "/" };
+  const run = (i: number) => runOne(plan[i] as PlanEntry, steps[i] as StepReport, ctx, options);
+  const anyFailed = () => steps.some((s) => s.status === "failed");
+  const dataIndexes = plan.flatMap((entry, i) => (entry.kind === "restore-files" ? [i] : []));
+  let data: Promise<boolean[]> | undefined;
+  const startData = () => {
+    data ??= Promise.all(dataIndexes.map(run));
+    return data;
+  };
   for (const [i, entry] of plan.entries()) {
-    const step = steps[i] as StepReport;
-    step.status = "running";
-    options.onStep?.({ ...step });
-    const started = performance.now();
-    try {
-      const onProgress = (p: SourceProgress) =>
-        options.onProgress?.({ ...p, ...(entry.source ? { source: entry.source } : {}) });
-      step.result = await runStep(entry, { ...ctx, onProgress });
-      step.status = "done";
-    } catch (err) {
-      step.status = "failed";
-      step.error = isRepoError(err)
-        ? { code: err.code, message: err.message }
-        : { code: "source_failed", message: String((err as Error).message ?? err) };
+    if (entry.kind === "restore-files") continue;
+    // The data restore begins once the services are down, with the first step after that.
+    if (entry.kind !== "stop-services") {
+      const needsData = entry.kind === "start-services" || entry.kind === "verify-health";
+      const pending = startData();
+      if (needsData) await pending;
     }
-    step.durationMs = Math.round(performance.now() - started);
-    options.onStep?.({ ...step });
-    if (step.status === "failed") {
-      for (const rest of steps.slice(i + 1)) rest.status = "skipped";
-      return failureText(step, steps);
-    }
+    if (anyFailed() || !(await run(i))) break;
   }
-  return undefined;
+  if (!anyFailed()) await startData();
+  await data;
+  const failed = steps.find((s) => s.status === "failed");
+  if (!failed) return undefined;
+  for (const step of steps) if (step.status === "pending") step.status = "skipped";
+  return failureText(failed, steps);
+}
+
+/** One step: its status, duration, result or error recorded on `step`; true when it succeeded. */
+async function runOne(
+  entry: PlanEntry,
+  step: StepReport,
+  ctx: Omit<StepContext, "onProgress">,
+  options: HostRestoreOptions,
+): Promise<boolean> {
+  step.status = "running";
+  options.onStep?.({ ...step });
+  const started = performance.now();
+  try {
+    const onProgress = (p: SourceProgress) =>
+      options.onProgress?.({ ...p, ...(entry.source ? { source: entry.source } : {}) });
+    step.result = await runStep(entry, { ...ctx, onProgress });
+    step.status = "done";
+  } catch (err) {
+    step.status = "failed";
+    step.error = isRepoError(err)
+      ? { code: err.code, message: err.message }
+      : { code: "source_failed", message: String((err as Error).message ?? err) };
+  }
+  step.durationMs = Math.round(performance.now() - started);
+  options.onStep?.({ ...step });
+  return step.status === "done";
 }
 
 function failureText(failed: StepReport, steps: StepReport[]): string {
