@@ -16,9 +16,11 @@ agent="node $root/apps/agent/dist/main.js"
 free_port() { node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 session_port=$(free_port)
 enroll_port=$(free_port)
+api_port=$(free_port)
+storage_port=$(free_port)
 
 $controller serve --data-dir "$state/controller" --session-port "$session_port" --enroll-port "$enroll_port" \
-  2>"$state/controller.log" &
+  --api-port "$api_port" --storage-port "$storage_port" 2>"$state/controller.log" &
 controller_pid=$!
 agent_pid=
 cleanup() {
@@ -64,6 +66,7 @@ PWDR is running: a controller (SQLite catalog) and one agent connected over mutu
   repository       $state/repo (password in $state/repo.pass)
   try              PWDR_REPOSITORY=$state/repo PWDR_PASSWORD_FILE=$state/repo.pass node apps/agent/dist/main.js ls latest -R
   list hosts       node apps/controller/dist/main.js hosts --data-dir $state/controller
+  REST API         https://127.0.0.1:$api_port/api/v1 (token: node apps/controller/dist/main.js api-token create --data-dir $state/controller --role admin --name me)
 Press Ctrl-C to stop both.
 INFO
 wait
