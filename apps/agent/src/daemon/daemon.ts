@@ -4,17 +4,11 @@ import { createLogger, type Logger } from "@pwdr/logging";
 import type { Repository } from "@pwdr/repo";
 import type { FastifyInstance } from "fastify";
 import type { AgentConfig, JobName } from "../config/agent-config.js";
-import type { JobFunction } from "./jobs.js";
 import { Journal, type RunRecord, type RunTrigger } from "./journal.js";
 import type { AgentMetrics } from "./metrics.js";
 import { openConfigRepository } from "./open-config-repository.js";
 import { executeJob } from "./run-job.js";
 import { missedRun, type ScheduledJob, Scheduler } from "./scheduler.js";
-
-export interface DaemonOptions {
-  /** Extra job implementations (the drill). */
-  jobs?: Partial<Record<JobName, JobFunction>>;
-}
 
 /** The scheduled jobs of a config, in the order they are listed there. */
 export function scheduledJobs(config: AgentConfig): ScheduledJob[] {
@@ -37,10 +31,7 @@ export class Daemon {
   #server: FastifyInstance | undefined;
   #current: RunRecord | undefined;
 
-  constructor(
-    private readonly config: AgentConfig,
-    private readonly options: DaemonOptions = {},
-  ) {
+  constructor(private readonly config: AgentConfig) {
     this.#log = createLogger("agent", config.logLevel);
     this.#journal = new Journal(config.stateDir);
     this.#scheduler = new Scheduler(
@@ -120,7 +111,6 @@ export class Daemon {
         onStart: (r) => {
           this.#current = r;
         },
-        ...(this.options.jobs ? { jobs: this.options.jobs } : {}),
       });
       this.#metrics?.finished(record);
       if (this.#metrics && (job === "backup" || job === "retention"))

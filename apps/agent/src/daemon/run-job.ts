@@ -5,7 +5,7 @@ import { isRepoError } from "@pwdr/repo";
 import { backoffDelayMs } from "../backoff.js";
 import type { AgentConfig, JobName } from "../config/agent-config.js";
 import { acquireJobLock } from "./job-lock.js";
-import { JOBS, type JobFunction, type JobOutcome } from "./jobs.js";
+import { JOBS, type JobOutcome } from "./jobs.js";
 import type { Journal, RunRecord, RunTrigger } from "./journal.js";
 import { openConfigRepository } from "./open-config-repository.js";
 
@@ -14,8 +14,6 @@ export interface ExecuteOptions {
   journal: Journal;
   trigger: RunTrigger;
   log: Logger;
-  /** The job implementations; the drill and tests add theirs. */
-  jobs?: Partial<Record<JobName, JobFunction>>;
   onStart?: (record: RunRecord) => void;
   onProgress?: (text: string) => void;
   wait?: (ms: number) => Promise<unknown>;
@@ -79,8 +77,7 @@ async function attemptOnce(
   job: JobName,
   options: ExecuteOptions,
 ): Promise<{ result: JobOutcome; retryable: boolean }> {
-  const run = options.jobs?.[job] ?? JOBS[job];
-  if (!run) return { result: { status: "failed", error: `no ${job} job on this agent` }, retryable: false };
+  const run = JOBS[job];
   try {
     const repo = await openConfigRepository(options.config);
     try {
