@@ -34,10 +34,11 @@
 // usage: node tools/bench/host-bench.mjs [--scale 0.1] [--runs 3] [--dir /var/tmp/pwdr-host-bench] [--json results.json]
 // Starts a throwaway PostgreSQL and Redis with @pwdr/test-harness and removes them and --dir at the end,
 // also on error or Ctrl-C.
-import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs, promisify } from "node:util";
+import { ensureGnuTime, median, timedRun } from "./bench-util.mjs";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SHARED_BENCH = resolve(ROOT, "../shared/bench");
@@ -84,25 +85,7 @@ const sh = (cmd, args, options = {}) =>
   ).toString();
 const bash = (script) => sh("bash", ["-o", "pipefail", "-c", script]);
 
-function ensureTools() {
-  if (spawnSync("sh", ["-c", "command -v /usr/bin/time"]).status === 0) return;
-  sh("apt-get", ["update", "-qq"]);
-  sh("apt-get", ["install", "-y", "-qq", "time"], { env: { ...env, DEBIAN_FRONTEND: "noninteractive" } });
-}
-
-/** Runs a command under GNU time; returns wall seconds, peak RSS in MiB and stdout. */
-function timed(cmd, args) {
-  const tf = join(base, "time.out");
-  const r = spawnSync("/usr/bin/time", ["-o", tf, "-f", "%e %M", cmd, ...args], {
-    env,
-    encoding: "utf8",
-    maxBuffer: 1 << 28,
-  });
-  if (r.status !== 0)
-    throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
-  const [secs, kb] = readFileSync(tf, "utf8").trim().split("\n").at(-1).split(" ").map(Number);
-  return { secs, rssMiB: Math.round(kb / 1024), stdout: r.stdout };
-}
+const timed = (cmd, args) => timedRun(cmd, args, { env, timeFile: join(base, "time.out") });
 const timedBash = (script) => timed("bash", ["-o", "pipefail", "-c", script]);
 const duBytes = (path) => Number(sh("du", ["-sb", path]).split("\t")[0]);
 
@@ -395,12 +378,6 @@ function oneRun(h, raw, want, run) {
   return result;
 }
 
-const median = (xs) => {
-  const s = xs.filter((x) => x !== undefined).sort((a, b) => a - b);
-  if (s.length === 0) return undefined;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 function report(runs, info) {
   const med = (f) => median(runs.map(f));
   const sec = (x) => (x === undefined ? "–" : x.toFixed(2));
@@ -494,7 +471,7 @@ async function daemonizeRedis(h) {
 }
 
 async function main() {
-  ensureTools();
+  ensureGnuTime(env);
   base = resolve(opt.dir);
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });

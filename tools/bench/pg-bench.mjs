@@ -23,10 +23,11 @@
 //             scattered = every 200th row (worst case for chunk dedup).
 // Starts a throwaway PostgreSQL with @pwdr/test-harness (initdb as `postgres` in a temp dir, loopback
 // port) and removes it and --dir at the end, also on error or Ctrl-C.
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ensureGnuTime, median, timedRun } from "./bench-util.mjs";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SHARED_BENCH = resolve(ROOT, "../shared/bench");
@@ -96,28 +97,7 @@ const sh = (cmd, args, options = {}) =>
     ""
   ).toString();
 
-function ensureTools() {
-  if (spawnSync("sh", ["-c", "command -v /usr/bin/time"]).status === 0) return;
-  sh("apt-get", ["update", "-qq"]);
-  sh("apt-get", ["install", "-y", "-qq", "time"], { env: { ...env, DEBIAN_FRONTEND: "noninteractive" } });
-}
-
-/**
- * Runs a command under GNU time; returns wall seconds, CPU seconds (user +
- * system, its children included), peak RSS in MiB and stdout.
- */
-function timed(cmd, args) {
-  const tf = join(base, "time.out");
-  const r = spawnSync("/usr/bin/time", ["-o", tf, "-f", "%e %M %U %S", cmd, ...args], {
-    env,
-    encoding: "utf8",
-    maxBuffer: 1 << 28,
-  });
-  if (r.status !== 0)
-    throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
-  const [secs, kb, user, sys] = readFileSync(tf, "utf8").trim().split("\n").at(-1).split(" ").map(Number);
-  return { secs, cpuSecs: user + sys, rssMiB: Math.round(kb / 1024), stdout: r.stdout };
-}
+const timed = (cmd, args) => timedRun(cmd, args, { env, timeFile: join(base, "time.out") });
 const timedBash = (script) => timed("bash", ["-o", "pipefail", "-c", script]);
 const duBytes = (path) => Number(sh("du", ["-sb", path]).split("\t")[0]);
 const psql = (db, sql) =>
@@ -235,12 +215,6 @@ function oneRun(tools, names, run) {
   return result;
 }
 
-const median = (xs) => {
-  const s = xs.filter((x) => x !== undefined).sort((a, b) => a - b);
-  if (s.length === 0) return undefined;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 function report(runs, tools, names, info) {
   const med = (n, k) => median(runs.map((r) => r[n][k]));
   // Ratios within each run, then the median over runs (noise from other load cancels within a run).
@@ -280,7 +254,7 @@ function report(runs, tools, names, info) {
 }
 
 async function main() {
-  ensureTools();
+  ensureGnuTime(env);
   base = resolve(opt.dir);
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });

@@ -91,8 +91,9 @@ export class Daemon {
   async #catchUp(): Promise<void> {
     if (this.config.schedules.catchUp === "skip") return;
     const now = new Date();
+    const runs = await this.#journal.runs();
     for (const { job, cron } of scheduledJobs(this.config)) {
-      const last = await this.#journal.lastRun(job);
+      const last = runs.filter((r) => r.job === job).at(-1);
       const missed = last ? missedRun(cron, new Date(last.startedAt), now) : undefined;
       if (!missed) continue;
       this.#log.info("catching up a missed run", { job, missed: missed.toISOString() });

@@ -44,10 +44,13 @@ export async function createRecoveryPoint(
   const host = definition.host ?? hostname();
   const id = newRecoveryPointId(started, randomBytes(3).toString("hex"));
   const log = options.log ?? (() => {});
+  // Listed once: every source's parent comes from the same listing.
+  const earlier = await listSnapshots(repo, { host });
   const sources: SourceOutcome[] = [];
   for (const def of definition.sources) {
     const onProgress = (p: SourceProgress) => options.onProgress?.({ ...p, source: def.name });
-    sources.push(await runSource(repo, { host, id, def, onProgress, log, now }));
+    const parent = latestOf(earlier, def);
+    sources.push(await runSource(repo, { host, id, def, parent, onProgress, log, now }));
   }
   const appVersion = definition.appVersionCommand
     ? await readAppVersion(definition.appVersionCommand, log)
@@ -72,6 +75,8 @@ interface SourceRun {
   host: string;
   id: string;
   def: SourceDefinition;
+  /** The newest earlier snapshot of this source, if any. */
+  parent: SnapshotEntry | undefined;
   onProgress: (p: SourceProgress) => void;
   log: (line: string) => void;
   now: () => Date;
@@ -84,7 +89,6 @@ async function runSource(repo: Repository, run: SourceRun): Promise<SourceOutcom
   const durationMs = () => Math.round(performance.now() - started);
   let backup: Backup | undefined;
   try {
-    const parent = await latestOf(repo, run.host, def);
     const meta: Record<string, unknown> = {};
     backup = await Backup.start(repo, {
       host: run.host,
@@ -92,7 +96,7 @@ async function runSource(repo: Repository, run: SourceRun): Promise<SourceOutcom
       source: { kind: def.kind, name: def.name },
       meta,
       now: run.now,
-      ...(parent ? { parent } : {}),
+      ...(run.parent ? { parent: run.parent } : {}),
       ...backupOptionsFor(def),
     });
     const result = await backupSource(backup, def, run.onProgress, run.log);
@@ -133,13 +137,8 @@ function isFileTree(def: SourceDefinition): boolean {
 }
 
 /** The newest snapshot of this host's source: unchanged files are not read again. */
-async function latestOf(
-  repo: Repository,
-  host: string,
-  def: SourceDefinition,
-): Promise<SnapshotEntry | undefined> {
-  const all = await listSnapshots(repo, { host, source: def.name });
-  return all.filter((s) => s.source?.kind === def.kind).at(-1);
+function latestOf(earlier: readonly SnapshotEntry[], def: SourceDefinition): SnapshotEntry | undefined {
+  return earlier.filter((s) => s.source?.name === def.name && s.source.kind === def.kind).at(-1);
 }
 
 function sourceWarnings(meta: Record<string, unknown>): string[] {

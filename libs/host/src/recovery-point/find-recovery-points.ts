@@ -1,4 +1,4 @@
-import { listSnapshots, RepoError, type Repository } from "@pwdr/repo";
+import { listSnapshots, RepoError, type Repository, type SnapshotEntry } from "@pwdr/repo";
 import { RECOVERY_POINT_KIND, type RecoveryPoint, type StoredRecoveryPoint } from "./recovery-point.js";
 
 /** Recovery points in the repository, oldest first; of one host when given. */
@@ -6,7 +6,11 @@ export async function listRecoveryPoints(
   repo: Repository,
   filter: { host?: string } = {},
 ): Promise<StoredRecoveryPoint[]> {
-  const snapshots = await listSnapshots(repo, filter.host ? { host: filter.host } : {});
+  return recoveryPointsIn(await listSnapshots(repo, filter.host ? { host: filter.host } : {}));
+}
+
+/** The recovery point records among `snapshots`, in their order. */
+export function recoveryPointsIn(snapshots: readonly SnapshotEntry[]): StoredRecoveryPoint[] {
   const points: StoredRecoveryPoint[] = [];
   for (const s of snapshots) {
     if (s.source?.kind !== RECOVERY_POINT_KIND) continue;

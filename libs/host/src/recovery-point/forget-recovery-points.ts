@@ -4,9 +4,10 @@ import {
   listSnapshots,
   type Repository,
   type RetentionPolicy,
+  type SnapshotEntry,
   withLock,
 } from "@pwdr/repo";
-import { listRecoveryPoints } from "./find-recovery-points.js";
+import { recoveryPointsIn } from "./find-recovery-points.js";
 import { RECOVERY_POINT_KIND, type StoredRecoveryPoint } from "./recovery-point.js";
 
 interface DatedPoint {
@@ -38,7 +39,8 @@ export async function forgetRecoveryPoints(
 ): Promise<ForgetPointsResult> {
   const operation = options.dryRun ? "forget --dry-run" : "forget";
   return withLock(repo, { exclusive: false, operation }, async () => {
-    const points = await listRecoveryPoints(repo, { host });
+    const snapshots = await listSnapshots(repo, { host });
+    const points = recoveryPointsIn(snapshots);
     const dated: DatedPoint[] = points.map((point) => ({
       id: point.id,
       time: point.startedAt,
@@ -47,7 +49,7 @@ export async function forgetRecoveryPoints(
     }));
     const decisions = applyPolicy(dated, policy);
     const doomed = new Set(decisions.filter((d) => !d.keep).map((d) => d.snapshot.id));
-    const victims = await snapshotsToRemove(repo, host, points, doomed);
+    const victims = snapshotsToRemove(snapshots, points, doomed);
     if (!options.dryRun) {
       for (const id of victims) await repo.backend.remove({ type: "snapshots", name: id });
     }
@@ -56,17 +58,16 @@ export async function forgetRecoveryPoints(
 }
 
 /** Records first: a point whose record is gone is never offered for restore, whatever happens next. */
-async function snapshotsToRemove(
-  repo: Repository,
-  host: string,
+function snapshotsToRemove(
+  snapshots: readonly SnapshotEntry[],
   points: StoredRecoveryPoint[],
   doomed: Set<string>,
-): Promise<string[]> {
+): string[] {
   const known = new Set(points.map((p) => p.id));
   const newest = points.at(-1)?.startedAt ?? "";
   const records: string[] = [];
   const members: string[] = [];
-  for (const s of await listSnapshots(repo, { host })) {
+  for (const s of snapshots) {
     const id = s.tags.find((t) => t.startsWith("rp:"))?.slice(3);
     if (id === undefined) continue;
     const orphan = !known.has(id) && s.time < newest;
