@@ -199,14 +199,14 @@ shutdownGraceMs: 20000
   }, 240_000);
 
   it("catches up a run missed while it was down, once", async () => {
-    await new Promise((r) => setTimeout(r, 4500));
+    // Longer than the longest schedule interval (11 s): every job has missed a run.
+    await new Promise((r) => setTimeout(r, 11_500));
     const daemon = new DaemonProcess(AGENT_MAIN, ["daemon", "-c", config]);
     await daemon.waitForLog("catching up a missed run");
-    for (
-      let i = 0;
-      i < 60 && !(await history()).some((r) => r.trigger === "catch-up" && r.status !== "running");
-      i++
-    ) {
+    // One catch-up run per job; stop only once all three have ended (SIGTERM drops waiting runs).
+    const finishedCatchUps = async () =>
+      (await history()).filter((r) => r.trigger === "catch-up" && r.status !== "running").length;
+    for (let i = 0; i < 120 && (await finishedCatchUps()) < 3; i++) {
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(await daemon.stop("SIGTERM")).toBe(0);
