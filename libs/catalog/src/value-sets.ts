@@ -11,10 +11,19 @@ export type RepositoryKind = (typeof REPOSITORY_KINDS)[number];
 export const JOB_KINDS = ["backup", "restore", "verify", "prune", "drill", "service"] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-export const JOB_STATES = ["pending", "dispatched", "running", "succeeded", "failed", "cancelled"] as const;
+export const JOB_STATES = [
+  "pending",
+  "dispatched",
+  "running",
+  "succeeded",
+  "partial",
+  "failed",
+  "cancelled",
+  "missed",
+] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export const JOB_RUN_STATES = ["running", "succeeded", "failed", "cancelled"] as const;
+export const JOB_RUN_STATES = ["running", "succeeded", "partial", "failed", "cancelled"] as const;
 export type JobRunState = (typeof JOB_RUN_STATES)[number];
 
 export const RECOVERY_POINT_STATUSES = ["complete", "partial", "failed"] as const;
