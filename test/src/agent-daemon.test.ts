@@ -1,6 +1,4 @@
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   freePort,
@@ -15,6 +13,7 @@ import {
 } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_MAIN, DaemonProcess, runCli } from "./cli-process.js";
+import { digests, pgDump, psql, redisCli, redisState } from "./source-probes.js";
 
 afterAll(stopAll);
 
@@ -25,53 +24,6 @@ interface Run {
   error?: string;
   recoveryPoint?: string;
   details?: { restoreMs?: number; checks?: number };
-}
-
-function psql(pg: PostgresServer, database: string, sql: string): string {
-  const args = ["-h", pg.host, "-p", String(pg.port), "-U", "postgres", "-d", database, "-Atc", sql];
-  const r = spawnSync(join(pg.binDir, "psql"), args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout.trim();
-}
-
-function pgDump(pg: PostgresServer): string {
-  const args = ["-h", pg.host, "-p", String(pg.port), "-U", "postgres", "-d", "piwardrive"];
-  const r = spawnSync(join(pg.binDir, "pg_dump"), args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout
-    .split("\n")
-    .filter((l) => !l.startsWith("--") && !/^\\(un)?restrict /.test(l))
-    .join("\n");
-}
-
-function redisCli(redis: RedisServer, ...args: string[]): string {
-  const cli = join(redisServerBinary(), "..", "redis-cli");
-  return spawnSync(cli, ["-p", String(redis.port), ...args], { encoding: "utf8" }).stdout.trim();
-}
-
-/** Every key of db 0 and 1 with its value and whether it has a TTL. */
-function redisState(redis: RedisServer): string[] {
-  const out: string[] = [];
-  for (const db of ["0", "1"]) {
-    for (const key of redisCli(redis, "-n", db, "KEYS", "*").split("\n").filter(Boolean).sort()) {
-      const dump = redisCli(redis, "-n", db, "--no-raw", "DUMP", key);
-      const ttl = Number(redisCli(redis, "-n", db, "TTL", key));
-      out.push(`${db}:${key}=${dump} ttl:${ttl > 0 ? "yes" : ttl}`);
-    }
-  }
-  return out;
-}
-
-function digests(dir: string, base = dir): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) Object.assign(out, digests(path, base));
-    else
-      out[path.slice(base.length)] =
-        `${createHash("sha256").update(readFileSync(path)).digest("hex")} ${statSync(path).mode & 0o777}`;
-  }
-  return out;
 }
 
 describe("the agent daemon on its own (real PostgreSQL, Redis with AOF, files)", () => {
@@ -184,7 +136,7 @@ shutdownGraceMs: 20000
     ).toEqual(["db:ok", "cache:ok", "data:ok"]);
     expect((await history()).some((r) => r.status === "running")).toBe(false);
 
-    const before = { db: pgDump(pg), redis: redisState(redis), files: digests(data) };
+    const before = { db: pgDump(pg, "piwardrive"), redis: redisState(redis), files: digests(data) };
     psql(pg, "postgres", "DROP DATABASE piwardrive");
     redisCli(redis, "FLUSHALL");
     redisCli(redis, "-n", "1", "FLUSHDB");
@@ -193,7 +145,7 @@ shutdownGraceMs: 20000
     const restore = await agent("host", "restore", "latest", "--yes", "--json");
     expect(restore.code, restore.stderr).toBe(0);
     expect(JSON.parse(restore.stdout).status).toBe("done");
-    expect(pgDump(pg)).toBe(before.db);
+    expect(pgDump(pg, "piwardrive")).toBe(before.db);
     expect(redisState(redis)).toEqual(before.redis);
     expect(digests(data)).toEqual(before.files);
   }, 240_000);

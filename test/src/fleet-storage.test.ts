@@ -1,6 +1,4 @@
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   AgentStorageService,
@@ -13,6 +11,7 @@ import { RemoteBackend } from "@pwdr/storage";
 import { makeTempDir, type PostgresServer, startPostgres, stopAll } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_MAIN, CONTROLLER_MAIN, DaemonProcess, runCli } from "./cli-process.js";
+import { digests, filesUnder, psql } from "./source-probes.js";
 
 afterAll(stopAll);
 
@@ -20,28 +19,6 @@ interface Enrolled {
   hostId: string;
   dir: string;
   config: string;
-}
-
-function psql(pg: PostgresServer, database: string, sql: string): string {
-  const args = ["-h", pg.host, "-p", String(pg.port), "-U", "postgres", "-d", database, "-Atc", sql];
-  const r = spawnSync(join(pg.binDir, "psql"), args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout.trim();
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name));
-}
-
-function digests(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    filesUnder(dir).map((path) => [
-      path.slice(dir.length),
-      `${createHash("sha256").update(readFileSync(path)).digest("hex")} ${statSync(path).mode & 0o777}`,
-    ]),
-  );
 }
 
 describe("fleet storage: agents back up into the controller over mutual TLS (real processes)", () => {
