@@ -15,7 +15,8 @@ const AGENT_SCHEDULES = new Set(["backup", "check", "drill"]);
 /**
  * Builds the host's AgentPolicy; `repository` is the name the agent knows the
  * policy's repository by (empty: its repository on the controller). The
- * version is a hash of the content, so an unchanged policy keeps its version.
+ * version is a hash of the content, so an unchanged policy keeps its version;
+ * a policy without schedules has the empty version.
  */
 export function agentPolicy(
   hostId: string,
@@ -32,6 +33,8 @@ export function agentPolicy(
       template: { spec: specMessage(s.kind, s.params.spec, repository) },
       catchUp: true,
     }));
+  // No schedules is "no policy": the version an agent that never had one reports.
+  if (schedules.length === 0) return create(AgentPolicySchema, { version: "", schedules });
   const content = create(AgentPolicySchema, { schedules });
   const version = createHash("sha256")
     .update(toBinary(AgentPolicySchema, content))

@@ -39,6 +39,27 @@ export function dueSlots(entry: FleetHost, now: Date): DueSlot[] {
   });
 }
 
+/**
+ * An older slot's job still waiting (its host was away) is not run as well:
+ * catching up means running once, for the latest slot.
+ */
+async function supersede(db: Catalog, hostId: string, due: DueSlot): Promise<void> {
+  await db.job.updateMany({
+    where: {
+      hostId,
+      schedule: due.schedule.name,
+      state: "pending",
+      idempotencyKey: { not: due.idempotencyKey },
+      scheduledFor: { lt: due.scheduledFor },
+    },
+    data: {
+      state: "missed",
+      finishedAt: new Date(),
+      reason: `superseded by the newer slot ${due.idempotencyKey.slice(hostId.length + 1)} before it could be dispatched`,
+    },
+  });
+}
+
 /** Inserts the job; false when it exists already (created earlier, or by another controller). */
 async function insert(db: Catalog, entry: FleetHost, due: DueSlot): Promise<boolean> {
   try {
@@ -54,6 +75,7 @@ async function insert(db: Catalog, entry: FleetHost, due: DueSlot): Promise<bool
         params: due.schedule.params as unknown as Prisma.InputJsonObject,
       },
     });
+    await supersede(db, entry.host.id, due);
     return true;
   } catch (err) {
     if (isUniqueViolation(err)) return false;

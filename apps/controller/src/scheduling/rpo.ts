@@ -62,11 +62,10 @@ export async function checkRpo(
   hosts: Iterable<FleetHost>,
   now: Date,
 ): Promise<void> {
-  const entries = [...hosts];
-  const last = await lastBackupTimes(
-    db,
-    entries.map((e) => e.host.id),
-  );
+  // Only hosts with an RPO, or with a flag to clear, need looking at.
+  const entries = [...hosts].filter((e) => e.policy?.scheduling.rpo || e.host.rpoBreachedSince);
+  if (entries.length === 0) return;
+  const last = await lastBackupTimes(db);
   for (const entry of entries) {
     const lastBackup = last.get(entry.host.id);
     const since = breachTime(entry, lastBackup, now);

@@ -104,8 +104,14 @@ describe("job creation", () => {
     // The Sunday check slot is the latest one, even days back: caught up once.
     expect(check?.idempotencyKey).toBe(`${hosts[0]?.id}/check@${local(15, 3).toISOString()}`);
 
-    // The next slot is a new job.
+    // The next slot is a new job; the older one, never sent, is not run as well (catch-up once).
     expect(await createDueJobs(db, fleet.hosts.values(), local(21, 2, 30), new Map())).toBe(2);
+    const old = await db.job.findUniqueOrThrow({ where: { id: backup?.id ?? "" } });
+    expect(old.state).toBe("missed");
+    expect(old.reason).toBe(
+      `superseded by the newer slot backup@${local(21, 2).toISOString()} before it could be dispatched`,
+    );
+    expect(await db.job.count({ where: { state: "pending", schedule: "backup" } })).toBe(2);
   });
 
   it("owes nothing for slots before the host enrolled or before its policy last changed", async () => {
