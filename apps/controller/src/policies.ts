@@ -67,6 +67,8 @@ interface PolicyFields {
 }
 
 const UNFINISHED_JOB_STATES = ["pending", "dispatched", "running"];
+// Prisma's code for a write refused by a foreign key (here: onDelete Restrict).
+const FOREIGN_KEY_VIOLATION = "P2003";
 
 function cronIssue(field: string, cron: string | undefined | null): PolicyIssue[] {
   if (cron === undefined || cron === null) return [];
@@ -254,6 +256,13 @@ export async function deletePolicy(db: Catalog, id: string): Promise<Policy> {
     db.job.count({ where: { policyId: id, state: { in: UNFINISHED_JOB_STATES } } }),
   ]);
   if (children > 0 || jobs > 0) throw new PolicyInUseError(policy.name, children, jobs);
-  await db.policy.delete({ where: { id } });
+  try {
+    await db.policy.delete({ where: { id } });
+  } catch (err) {
+    // A child created since the count: the catalog's restrict rule caught it.
+    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === FOREIGN_KEY_VIOLATION)
+      throw new PolicyInUseError(policy.name, 1, 0);
+    throw err;
+  }
   return policy;
 }
