@@ -1,5 +1,5 @@
 import { createLogger } from "@pwdr/logging";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { apiCommand } from "./api-client/cli-api.js";
 import { recordAuditEvent } from "./audit-log.js";
 import { apiTokenCommand } from "./cli-api-token.js";
@@ -14,6 +14,12 @@ function positiveDuration(text: string, what: string): number {
   const ms = parseDuration(text, what);
   if (ms === 0) throw new Error(`${what}: must be longer than 0, e.g. 90d`);
   return ms;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
+  return n;
 }
 
 function serveCommand(): Command {
@@ -32,6 +38,9 @@ function serveCommand(): Command {
     .option("--agent-cert-validity <duration>", "validity of agent certificates; agents renew at 2/3", "90d")
     .option("--heartbeat-interval <duration>", "how often agents send a heartbeat", "10s")
     .option("--storage-port <port>", "mutual-TLS port of the host repositories' storage server", port, 7446)
+    .option("--scheduler-interval <duration>", "how often the scheduler creates and dispatches jobs", "5s")
+    .option("--max-jobs-per-repository <n>", "jobs in flight at once per repository", positiveInteger, 4)
+    .option("--max-jobs-per-site <n>", "jobs in flight at once per site", positiveInteger, 8)
     .action(async (opts) => {
       const controller = await startController({
         dataDir: opts.dataDir,
@@ -43,6 +52,8 @@ function serveCommand(): Command {
         agentCertificateValidityMs: positiveDuration(opts.agentCertValidity, "--agent-cert-validity"),
         heartbeatIntervalMs: positiveDuration(opts.heartbeatInterval, "--heartbeat-interval"),
         storagePort: opts.storagePort,
+        schedulerIntervalMs: positiveDuration(opts.schedulerInterval, "--scheduler-interval"),
+        limits: { perRepository: opts.maxJobsPerRepository, perSite: opts.maxJobsPerSite },
       });
       const stop = () => {
         controller.close().then(() => process.exit(0));

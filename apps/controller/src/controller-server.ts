@@ -18,6 +18,8 @@ import { enrollmentHandlers } from "./enrollment-service.js";
 import { startFleetStorage } from "./fleet-storage/fleet-storage.js";
 import type { HostRepositories } from "./fleet-storage/host-repositories.js";
 import { storageHandlers } from "./fleet-storage/storage-service.js";
+import type { ConcurrencyLimits } from "./scheduling/dispatch-load.js";
+import { FleetScheduler } from "./scheduling/fleet-scheduler.js";
 import { SessionRegistry } from "./session-registry.js";
 import { sessionHandlers } from "./session-service.js";
 
@@ -40,6 +42,10 @@ export interface ControllerOptions {
   heartbeatIntervalMs?: number;
   /** Validity of the agent certificates it signs (90 days); agents renew after two thirds of it. */
   agentCertificateValidityMs?: number;
+  /** How often the fleet scheduler creates owed jobs, checks RPOs and dispatches (default 5 s). */
+  schedulerIntervalMs?: number;
+  /** Jobs in flight at once per repository and per site (defaults 4 and 8). */
+  limits?: Partial<ConcurrencyLimits>;
   log?: Logger;
 }
 
@@ -47,6 +53,8 @@ export interface RunningController {
   db: Catalog;
   pki: ControllerPki;
   sessions: SessionRegistry;
+  /** Call `dispatchSoon()` after creating a job or finishing one, so it is sent without waiting for a tick. */
+  scheduler: FleetScheduler;
   sessionAddress: string;
   enrollAddress: string;
   /** https://<host>:<port> of the REST API (routes under /api/v1). */
@@ -98,6 +106,15 @@ export async function startController(options: ControllerOptions): Promise<Runni
     throw err;
   });
 
+  const scheduler = new FleetScheduler({
+    db: catalog.db,
+    sessions,
+    repositories: storage.repositories,
+    log,
+    ...(options.schedulerIntervalMs ? { intervalMs: options.schedulerIntervalMs } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+
   const sessionServer = new grpc.Server();
   const sessionCreds = serverCredentials({
     caPem: pki.ca.certPem,
@@ -116,6 +133,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       sessions,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
       log,
+      hooks: scheduler,
     }),
   );
   addService(
@@ -154,6 +172,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
     caFingerprint: pki.caFingerprint,
     sessions,
     log,
+    onPolicyChange: () => {
+      scheduler.policiesChanged().catch((err: unknown) => {
+        log.error("pushing changed policies to agents failed", { error: String(err) });
+      });
+    },
     host,
     port: options.apiPort ?? 0,
     tls: { cert: withChain(pki).certPem, key: pki.server.keyPem },
@@ -166,6 +189,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     );
   });
 
+  scheduler.start();
   log.info("controller started", {
     sessionAddress,
     enrollAddress: `${host}:${enrollPort}`,
@@ -177,6 +201,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     db: catalog.db,
     pki,
     sessions,
+    scheduler,
     sessionAddress,
     enrollAddress: `${host}:${enrollPort}`,
     apiUrl: api.url,
@@ -184,6 +209,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     repositories: storage.repositories,
     catalogUrl,
     async close() {
+      await scheduler.stop();
       sessions.closeAll(grpc.status.UNAVAILABLE, "controller is shutting down");
       await Promise.all([
         shutdown(sessionServer),

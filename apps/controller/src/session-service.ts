@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate, timestampNow } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import type { Catalog } from "@pwdr/catalog";
@@ -17,13 +17,20 @@ import {
 import { type CertificateRefusal, checkAgentCertificate, isRefusal } from "./agent-certificates.js";
 import { type RenewalDeps, renewAgentCertificate } from "./certificate-renewal.js";
 import { RpcError } from "./grpc-errors.js";
-import type { LiveSession, SessionRegistry } from "./session-registry.js";
+import type {
+  ControllerMessageBody,
+  LiveSession,
+  SessionHooks,
+  SessionRegistry,
+} from "./session-registry.js";
 
 export interface SessionDeps extends RenewalDeps {
   db: Catalog;
   sessions: SessionRegistry;
   heartbeatIntervalMs: number;
   log: Logger;
+  /** The fleet scheduler's reactions to a session's Hello and end. */
+  hooks?: SessionHooks;
 }
 
 type SessionMethod = (typeof AgentSessionService)["method"]["session"];
@@ -67,8 +74,10 @@ class AgentSession implements LiveSession {
     this.call.emit("error", { code, details: reason });
   }
 
-  send(message: NonNullable<MessageInitShape<typeof ControllerMessageSchema>["body"]>): void {
-    if (!this.#closed) this.call.write(create(ControllerMessageSchema, { body: message }));
+  send(message: ControllerMessageBody): boolean {
+    if (this.#closed) return false;
+    this.call.write(create(ControllerMessageSchema, { body: message }));
+    return true;
   }
 
   async receive(message: AgentMessage): Promise<void> {
@@ -117,6 +126,7 @@ class AgentSession implements LiveSession {
       },
     });
     this.deps.log.info("agent session open", { hostId: host.id, host: host.name, sessionId: this.sessionId });
+    await this.deps.hooks?.helloed(this, hello);
   }
 
   // Revocation by this controller ends the stream at once; this check also catches
@@ -174,6 +184,7 @@ class AgentSession implements LiveSession {
     if (!this.deps.sessions.remove(this)) return;
     await this.deps.db.host.update({ where: { id: this.hostId }, data: { state: "offline" } });
     this.deps.log.info("agent session closed", { hostId: this.hostId, sessionId: this.sessionId });
+    await this.deps.hooks?.ended(this);
   }
 }
 

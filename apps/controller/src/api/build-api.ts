@@ -22,6 +22,8 @@ export interface ApiDependencies {
   /** The controller's open agent streams: revoking a host ends its stream. */
   sessions: SessionRegistry;
   log: Logger;
+  /** Called after a policy was created, changed or deleted (the scheduler pushes agents' new policies). */
+  onPolicyChange?: () => void;
   /** Shown in the OpenAPI document. */
   version?: string;
 }
@@ -64,7 +66,10 @@ export async function buildApi(
       await v1.register(enrollmentTokenRoutes, { db: deps.db, caFingerprint: deps.caFingerprint });
       await v1.register(apiTokenRoutes, { db: deps.db });
       await v1.register(auditEventRoutes, { db: deps.db });
-      await v1.register(policyRoutes, { db: deps.db });
+      await v1.register(policyRoutes, {
+        db: deps.db,
+        ...(deps.onPolicyChange ? { onChange: deps.onPolicyChange } : {}),
+      });
     },
     { prefix: API_PREFIX },
   );

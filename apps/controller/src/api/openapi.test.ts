@@ -38,7 +38,9 @@ describe("GET /api/v1/openapi.json", () => {
         "/api/v1/hosts",
         "/api/v1/hosts/{id}",
         "/api/v1/hosts/{id}/revoke",
+        "/api/v1/hosts/{id}/policy",
         "/api/v1/policies",
+        "/api/v1/policies/{id}",
       ].sort(),
     );
     expect(doc.security).toEqual([{ bearerAuth: [] }]);

@@ -2,11 +2,15 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Catalog, Host, HostState } from "@pwdr/catalog";
 import { Type } from "typebox";
 import { HostNotFoundError, revokedAtOf, revokeHost } from "../../host-revocation.js";
+import { agentPolicy } from "../../scheduling/agent-policy.js";
+import { fleetEntryOf } from "../../scheduling/fleet-view.js";
+import { lastBackupTimes } from "../../scheduling/rpo.js";
 import type { SessionRegistry } from "../../session-registry.js";
 import { notFound } from "../api-errors.js";
 import { IdParams, isoOrNull } from "../schemas/common.js";
 import { errorResponses } from "../schemas/error.js";
 import { HostDetail, HostListQuery, HostRevocationView, HostSummary } from "../schemas/host.js";
+import { EffectivePolicyView } from "../schemas/policy.js";
 
 type HostWithCertificates = Host & { certificates: { revokedAt: Date | null }[] };
 
@@ -19,7 +23,7 @@ export interface HostRouteOptions {
   sessions: SessionRegistry;
 }
 
-function toSummary(host: HostWithCertificates) {
+function toSummary(host: HostWithCertificates, lastBackupAt: Date | undefined) {
   return {
     id: host.id,
     name: host.name,
@@ -29,13 +33,15 @@ function toSummary(host: HostWithCertificates) {
     agentVersion: host.agentVersion,
     lastSeenAt: isoOrNull(host.lastSeenAt),
     revokedAt: isoOrNull(revokedAtOf(host.certificates)),
+    lastBackupAt: isoOrNull(lastBackupAt ?? null),
+    rpoBreachedSince: isoOrNull(host.rpoBreachedSince),
     createdAt: host.createdAt.toISOString(),
   };
 }
 
-function toDetail(host: HostWithCertificates) {
+function toDetail(host: HostWithCertificates, lastBackupAt: Date | undefined) {
   return {
-    ...toSummary(host),
+    ...toSummary(host, lastBackupAt),
     facts: (host.facts as Record<string, unknown> | null) ?? null,
     updatedAt: host.updatedAt.toISOString(),
   };
@@ -61,7 +67,11 @@ export const hostRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = async (ap
         orderBy: { name: "asc" },
         include: WITH_CERTIFICATES,
       });
-      return { hosts: hosts.map(toSummary) };
+      const last = await lastBackupTimes(
+        db,
+        hosts.map((h) => h.id),
+      );
+      return { hosts: hosts.map((h) => toSummary(h, last.get(h.id))) };
     },
   );
 
@@ -79,7 +89,46 @@ export const hostRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = async (ap
     async (request) => {
       const host = await db.host.findUnique({ where: { id: request.params.id }, include: WITH_CERTIFICATES });
       if (!host) throw notFound("host", request.params.id);
-      return toDetail(host);
+      return toDetail(host, (await lastBackupTimes(db, [host.id])).get(host.id));
+    },
+  );
+
+  app.get(
+    "/hosts/:id/policy",
+    {
+      config: { access: "viewer" },
+      schema: {
+        summary: "Show the effective policy of a host",
+        description:
+          "The enabled policy whose selector matches the host's labels (and the reserved label " +
+          '"pwdr.io/host" = its name) and that is most specific governs it; every field it leaves ' +
+          "unset comes from its parent chain. origins names the policy each value came from.",
+        tags: ["hosts", "policies"],
+        params: IdParams,
+        response: { 200: EffectivePolicyView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const host = await db.host.findUnique({ where: { id: request.params.id } });
+      if (!host) throw notFound("host", request.params.id);
+      const entry = await fleetEntryOf(db, host);
+      const policy = entry.policy;
+      return {
+        hostId: host.id,
+        policy: policy ? { id: policy.governing.id, name: policy.governing.name } : null,
+        version: agentPolicy(host.id, policy, entry.repositoryName).version,
+        effective: policy
+          ? {
+              sources: policy.sources,
+              schedule: policy.schedule,
+              retention: policy.retention,
+              repositoryId: policy.repositoryId,
+              verification: policy.verification,
+              scheduling: policy.scheduling,
+            }
+          : null,
+        origins: policy?.origins ?? {},
+      };
     },
   );
 
@@ -105,8 +154,9 @@ export const hostRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = async (ap
           where: { id: outcome.hostId },
           include: WITH_CERTIFICATES,
         });
+        const last = await lastBackupTimes(db, [host.id]);
         return {
-          host: toSummary(host),
+          host: toSummary(host, last.get(host.id)),
           revokedCertificates: outcome.revokedCertificates,
           sessionClosed: outcome.sessionClosed,
         };

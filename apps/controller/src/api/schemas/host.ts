@@ -16,6 +16,13 @@ export const HostSummary = Type.Object(
     revokedAt: Type.Union([Timestamp, Type.Null()], {
       description: "When an operator revoked the host's certificates; its agent must enroll again",
     }),
+    lastBackupAt: Type.Union([Timestamp, Type.Null()], {
+      description: "Time of the host's newest complete recovery point; null before the first",
+    }),
+    rpoBreachedSince: Type.Union([Timestamp, Type.Null()], {
+      description:
+        "Since when its last successful backup is older than its policy's RPO; null while within it",
+    }),
     createdAt: Timestamp,
   },
   { description: "A host as listed" },
