@@ -18,6 +18,8 @@ import { enrollmentHandlers } from "./enrollment-service.js";
 import { startFleetStorage } from "./fleet-storage/fleet-storage.js";
 import type { HostRepositories } from "./fleet-storage/host-repositories.js";
 import { storageHandlers } from "./fleet-storage/storage-service.js";
+import { JobResults } from "./jobs/job-results.js";
+import { LiveProgress } from "./jobs/live-progress.js";
 import { SessionRegistry } from "./session-registry.js";
 import { sessionHandlers } from "./session-service.js";
 
@@ -98,6 +100,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     throw err;
   });
 
+  const progress = new LiveProgress();
   const sessionServer = new grpc.Server();
   const sessionCreds = serverCredentials({
     caPem: pki.ca.certPem,
@@ -115,6 +118,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       certificateValidityMs,
       sessions,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
+      jobs: new JobResults({ db: catalog.db, progress, log }),
       log,
     }),
   );
@@ -153,6 +157,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     db: catalog.db,
     caFingerprint: pki.caFingerprint,
     sessions,
+    progress,
     log,
     host,
     port: options.apiPort ?? 0,

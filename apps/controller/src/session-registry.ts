@@ -1,9 +1,16 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ControllerMessageSchema } from "@pwdr/protocol";
+
+/** One message to an agent: a job, a cancel, a policy update, … */
+export type ControllerMessageBody = NonNullable<MessageInitShape<typeof ControllerMessageSchema>["body"]>;
+
 /** The open agent sessions of this controller, one per host: a newer stream replaces the older. */
 export interface LiveSession {
   readonly sessionId: string;
   readonly hostId: string;
   /** Ends the stream with a status the agent can act on. */
   close(code: number, reason: string): void;
+  send(message: ControllerMessageBody): void;
 }
 
 export class SessionRegistry {
@@ -27,6 +34,13 @@ export class SessionRegistry {
   closeHost(hostId: string, code: number, reason: string): boolean {
     const session = this.#byHost.get(hostId);
     session?.close(code, reason);
+    return session !== undefined;
+  }
+
+  /** Sends to the host's open session; false when this controller holds none for it. */
+  send(hostId: string, message: ControllerMessageBody): boolean {
+    const session = this.#byHost.get(hostId);
+    session?.send(message);
     return session !== undefined;
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate, timestampNow } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import type { Catalog } from "@pwdr/catalog";
@@ -9,6 +9,7 @@ import {
   type AgentSessionService,
   ControllerMessageSchema,
   type Hello,
+  type JobResult,
   peerIdentity,
   type RequestOf,
   type ResponseInitOf,
@@ -17,12 +18,15 @@ import {
 import { type CertificateRefusal, checkAgentCertificate, isRefusal } from "./agent-certificates.js";
 import { type RenewalDeps, renewAgentCertificate } from "./certificate-renewal.js";
 import { RpcError } from "./grpc-errors.js";
-import type { LiveSession, SessionRegistry } from "./session-registry.js";
+import type { JobResults } from "./jobs/job-results.js";
+import type { ControllerMessageBody, LiveSession, SessionRegistry } from "./session-registry.js";
 
 export interface SessionDeps extends RenewalDeps {
   db: Catalog;
   sessions: SessionRegistry;
   heartbeatIntervalMs: number;
+  /** Records job acceptances, progress and results. */
+  jobs: JobResults;
   log: Logger;
 }
 
@@ -67,7 +71,7 @@ class AgentSession implements LiveSession {
     this.call.emit("error", { code, details: reason });
   }
 
-  send(message: NonNullable<MessageInitShape<typeof ControllerMessageSchema>["body"]>): void {
+  send(message: ControllerMessageBody): void {
     if (!this.#closed) this.call.write(create(ControllerMessageSchema, { body: message }));
   }
 
@@ -83,7 +87,17 @@ class AgentSession implements LiveSession {
     }
     if (body.case === "heartbeat") await this.#touch();
     else if (body.case === "renewCertificate") await this.#renew(body.value.csrPem);
+    else if (body.case === "accepted") await this.deps.jobs.accepted(this.hostId, body.value);
+    else if (body.case === "progress") await this.deps.jobs.progress(this.hostId, body.value);
+    else if (body.case === "result") await this.#result(body.value);
     else this.deps.log.debug("session message not handled yet", { hostId: this.hostId, kind: body.case });
+  }
+
+  // A refused result is not acknowledged: it stays in the agent's outbox, and
+  // the controller log says why.
+  async #result(result: JobResult): Promise<void> {
+    const outcome = await this.deps.jobs.result(this.hostId, result);
+    if (outcome.recorded) this.send({ case: "resultAck", value: { runId: outcome.runId } });
   }
 
   async #hello(hello: Hello): Promise<void> {

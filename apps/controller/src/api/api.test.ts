@@ -190,6 +190,7 @@ describe.each(providers)("REST API on %s", (provider) => {
           closed.push({ code, reason });
           api.sessions.remove(session);
         },
+        send: () => {},
       };
       api.sessions.add(session, "replaced", 0);
       const url = `/api/v1/hosts/${host.id}/revoke`;
