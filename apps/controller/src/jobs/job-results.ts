@@ -153,11 +153,19 @@ export class JobResults {
       errorMessage: result.error?.message || null,
       details: this.#details(host, result),
     };
-    const startedAt = result.startedAt ? timestampDate(result.startedAt) : finishedAt;
+    // The agent's clock decides when the run started; the acceptance only noted when the controller heard of it.
+    const reportedStart = result.startedAt ? { startedAt: timestampDate(result.startedAt) } : {};
     return tx.jobRun.upsert({
       where: { idempotencyKey: result.runId },
-      create: { jobId: job.id, hostId: host.id, idempotencyKey: result.runId, startedAt, ...data },
-      update: data,
+      create: {
+        jobId: job.id,
+        hostId: host.id,
+        idempotencyKey: result.runId,
+        startedAt: finishedAt,
+        ...reportedStart,
+        ...data,
+      },
+      update: { ...data, ...reportedStart },
     });
   }
 
