@@ -105,6 +105,7 @@ export async function runCli(argv: string[]): Promise<void> {
     await controllerCli().parseAsync(argv);
   } catch (err) {
     createLogger("controller").error((err as Error).message);
-    process.exitCode = 1;
+    // A job followed with --wait exits with its outcome (3: partial, as the agent does).
+    process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
   }
 }
