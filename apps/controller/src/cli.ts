@@ -2,6 +2,7 @@ import { createLogger } from "@pwdr/logging";
 import { Command } from "commander";
 import { apiCommand } from "./api-client/cli-api.js";
 import { recordAuditEvent } from "./audit-log.js";
+import { catalogCommand } from "./catalog-rebuild/cli-catalog.js";
 import { apiTokenCommand } from "./cli-api-token.js";
 import { DEFAULT_DATA_DIR, label, port, withCatalog, withCatalogOptions } from "./cli-options.js";
 import { loadOrCreateControllerPki } from "./controller-pki.js";
@@ -97,6 +98,7 @@ export function controllerCli(): Command {
     .addCommand(tokenCommand())
     .addCommand(hostsCommand())
     .addCommand(apiTokenCommand())
+    .addCommand(catalogCommand())
     .addCommand(apiCommand());
 }
 
