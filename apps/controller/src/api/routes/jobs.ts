@@ -51,7 +51,7 @@ function toApiError(err: unknown): unknown {
 }
 
 /** Jobs filter on a host by id or by name: operators think in names. */
-export function hostFilter(host: string | undefined): Prisma.JobWhereInput {
+function hostFilter(host: string | undefined): Prisma.JobWhereInput {
   return host ? { OR: [{ hostId: host }, { host: { name: host } }] } : {};
 }
 
