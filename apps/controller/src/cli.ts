@@ -2,6 +2,7 @@ import { createLogger } from "@pwdr/logging";
 import { Command, InvalidArgumentError } from "commander";
 import { apiCommand } from "./api-client/cli-api.js";
 import { recordAuditEvent } from "./audit-log.js";
+import { catalogCommand } from "./catalog-rebuild/cli-catalog.js";
 import { apiTokenCommand } from "./cli-api-token.js";
 import { DEFAULT_DATA_DIR, label, port, withCatalog, withCatalogOptions } from "./cli-options.js";
 import { loadOrCreateControllerPki } from "./controller-pki.js";
@@ -108,6 +109,7 @@ export function controllerCli(): Command {
     .addCommand(tokenCommand())
     .addCommand(hostsCommand())
     .addCommand(apiTokenCommand())
+    .addCommand(catalogCommand())
     .addCommand(apiCommand());
 }
 
@@ -116,6 +118,7 @@ export async function runCli(argv: string[]): Promise<void> {
     await controllerCli().parseAsync(argv);
   } catch (err) {
     createLogger("controller").error((err as Error).message);
-    process.exitCode = 1;
+    // A job followed with --wait exits with its outcome (3: partial, as the agent does).
+    process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
   }
 }

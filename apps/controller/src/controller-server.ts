@@ -18,6 +18,8 @@ import { enrollmentHandlers } from "./enrollment-service.js";
 import { startFleetStorage } from "./fleet-storage/fleet-storage.js";
 import type { HostRepositories } from "./fleet-storage/host-repositories.js";
 import { storageHandlers } from "./fleet-storage/storage-service.js";
+import { JobResults } from "./jobs/job-results.js";
+import { LiveProgress } from "./jobs/live-progress.js";
 import type { ConcurrencyLimits } from "./scheduling/dispatch-load.js";
 import { FleetScheduler } from "./scheduling/fleet-scheduler.js";
 import { SessionRegistry } from "./session-registry.js";
@@ -115,6 +117,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     ...(options.limits ? { limits: options.limits } : {}),
   });
 
+  const progress = new LiveProgress();
   const sessionServer = new grpc.Server();
   const sessionCreds = serverCredentials({
     caPem: pki.ca.certPem,
@@ -132,6 +135,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       certificateValidityMs,
       sessions,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
+      jobs: new JobResults({ db: catalog.db, progress, log }),
       log,
       hooks: scheduler,
     }),
@@ -171,7 +175,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
     db: catalog.db,
     caFingerprint: pki.caFingerprint,
     sessions,
+    progress,
     log,
+    onJobCreated: () => scheduler.dispatchSoon(),
     onPolicyChange: () => {
       scheduler.policiesChanged().catch((err: unknown) => {
         log.error("pushing changed policies to agents failed", { error: String(err) });

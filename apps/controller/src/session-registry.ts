@@ -20,6 +20,8 @@ export interface SessionHooks {
   helloed(session: LiveSession, hello: Hello): Promise<void>;
   /** After the host's current session ended (not one a newer stream replaced). */
   ended(session: LiveSession): Promise<void>;
+  /** A job of the host left dispatched/running (its result was recorded): its concurrency slot is free. */
+  dispatchSoon(): void;
 }
 
 export class SessionRegistry {
@@ -51,7 +53,7 @@ export class SessionRegistry {
 
   /** Sends a job on the host's session; false when this controller holds none or it has ended. */
   sendJob(hostId: string, job: Job): boolean {
-    return this.#byHost.get(hostId)?.send({ case: "job", value: job }) ?? false;
+    return this.send(hostId, { case: "job", value: job });
   }
 
   /** Ends the open session of a host, if this controller holds one; its own end handler unregisters it. */
@@ -59,6 +61,11 @@ export class SessionRegistry {
     const session = this.#byHost.get(hostId);
     session?.close(code, reason);
     return session !== undefined;
+  }
+
+  /** Sends to the host's open session; false when this controller holds none or it has ended. */
+  send(hostId: string, message: ControllerMessageBody): boolean {
+    return this.#byHost.get(hostId)?.send(message) ?? false;
   }
 
   closeAll(code: number, reason: string): void {

@@ -9,6 +9,7 @@ import {
   type AgentSessionService,
   ControllerMessageSchema,
   type Hello,
+  type JobResult,
   peerIdentity,
   type RequestOf,
   type ResponseInitOf,
@@ -17,6 +18,7 @@ import {
 import { type CertificateRefusal, checkAgentCertificate, isRefusal } from "./agent-certificates.js";
 import { type RenewalDeps, renewAgentCertificate } from "./certificate-renewal.js";
 import { RpcError } from "./grpc-errors.js";
+import type { JobResults } from "./jobs/job-results.js";
 import type {
   ControllerMessageBody,
   LiveSession,
@@ -28,6 +30,8 @@ export interface SessionDeps extends RenewalDeps {
   db: Catalog;
   sessions: SessionRegistry;
   heartbeatIntervalMs: number;
+  /** Records job acceptances, progress and results. */
+  jobs: JobResults;
   log: Logger;
   /** The fleet scheduler's reactions to a session's Hello and end. */
   hooks?: SessionHooks;
@@ -92,7 +96,19 @@ class AgentSession implements LiveSession {
     }
     if (body.case === "heartbeat") await this.#touch();
     else if (body.case === "renewCertificate") await this.#renew(body.value.csrPem);
+    else if (body.case === "accepted") await this.deps.jobs.accepted(this.hostId, body.value);
+    else if (body.case === "progress") await this.deps.jobs.progress(this.hostId, body.value);
+    else if (body.case === "result") await this.#result(body.value);
     else this.deps.log.debug("session message not handled yet", { hostId: this.hostId, kind: body.case });
+  }
+
+  // A refused result is not acknowledged: it stays in the agent's outbox, and
+  // the controller log says why.
+  async #result(result: JobResult): Promise<void> {
+    const outcome = await this.deps.jobs.result(this.hostId, result);
+    if (!outcome.recorded) return;
+    this.send({ case: "resultAck", value: { runId: outcome.runId } });
+    if (!outcome.replay) this.deps.hooks?.dispatchSoon();
   }
 
   async #hello(hello: Hello): Promise<void> {

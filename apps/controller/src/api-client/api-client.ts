@@ -57,23 +57,38 @@ export class ApiClient {
     return this.#call<T>("GET", path);
   }
 
-  post<T>(path: string, body: object): Promise<T> {
-    return this.#call<T>("POST", path, body);
+  /** `headers` carries e.g. an Idempotency-Key; the token and content type are set here. */
+  post<T>(path: string, body: object, headers: Record<string, string> = {}): Promise<T> {
+    return this.#call<T>("POST", path, body, headers);
   }
 
   delete<T>(path: string): Promise<T> {
     return this.#call<T>("DELETE", path);
   }
 
-  async #call<T>(method: string, path: string, body?: object): Promise<T> {
-    const response = await this.#send(method, new URL(`/api/v1${path}`, this.#options.url), body);
+  async #call<T>(
+    method: string,
+    path: string,
+    body?: object,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<T> {
+    const url = new URL(`/api/v1${path}`, this.#options.url);
+    const response = await this.#send(method, url, body, extraHeaders);
     if (response.status >= 400) throw describeFailure(response.status, response.body);
     return (response.body ? JSON.parse(response.body) : undefined) as T;
   }
 
-  #send(method: string, url: URL, body?: object): Promise<RawResponse> {
+  #send(
+    method: string,
+    url: URL,
+    body: object | undefined,
+    extraHeaders: Record<string, string>,
+  ): Promise<RawResponse> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#options.token}` };
+    const headers: Record<string, string> = {
+      ...extraHeaders,
+      authorization: `Bearer ${this.#options.token}`,
+    };
     if (payload !== undefined) headers["content-type"] = "application/json";
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { API_TOKEN_ROLES } from "@pwdr/catalog";
 import { Command, Option } from "commander";
 import type { Static } from "typebox";
@@ -8,39 +7,15 @@ import type { AuditEventView } from "../api/schemas/audit-event.js";
 import type { CreatedEnrollmentToken } from "../api/schemas/enrollment-token.js";
 import type { HostDetail, HostRevocationView, HostSummary } from "../api/schemas/host.js";
 import type { PolicyView } from "../api/schemas/policy.js";
-import { DEFAULT_DATA_DIR, label } from "../cli-options.js";
+import { label } from "../cli-options.js";
 import { renderTable } from "../table.js";
-import { ApiClient } from "./api-client.js";
+import { clientFrom, DEFAULT_CA, print } from "./cli-context.js";
+import { jobsCommand, recoveryPointsCommand, restoreCommand } from "./cli-jobs.js";
 
 type Host = Static<typeof HostSummary>;
 type ApiToken = Static<typeof ApiTokenView>;
 type AuditEvent = Static<typeof AuditEventView>;
 type Policy = Static<typeof PolicyView>;
-
-interface GlobalOptions {
-  url: string;
-  token?: string;
-  ca?: string;
-  json?: boolean;
-}
-
-const DEFAULT_CA = join(DEFAULT_DATA_DIR, "pki", "ca.crt");
-
-function clientFrom(command: Command): { client: ApiClient; json: boolean } {
-  const opts = command.optsWithGlobals<GlobalOptions>();
-  if (!opts.token) {
-    throw new Error(
-      "no API token: pass --token or set PWDR_API_TOKEN (an admin creates one with `api-token create`)",
-    );
-  }
-  const caFile = opts.ca ?? (existsSync(DEFAULT_CA) ? DEFAULT_CA : undefined);
-  const caPem = caFile ? readFileSync(caFile, "utf8") : undefined;
-  return { client: new ApiClient({ url: opts.url, token: opts.token, caPem }), json: Boolean(opts.json) };
-}
-
-function print(json: boolean, value: unknown, table: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value)}\n` : table());
-}
 
 function hostsCommand(): Command {
   return new Command("hosts")
@@ -261,5 +236,8 @@ export function apiCommand(): Command {
     .addCommand(tokensCommand())
     .addCommand(enrollmentTokenCommand())
     .addCommand(policiesCommand())
+    .addCommand(jobsCommand())
+    .addCommand(recoveryPointsCommand())
+    .addCommand(restoreCommand())
     .addCommand(auditCommand());
 }

@@ -1,6 +1,7 @@
-import type { Catalog } from "@pwdr/catalog";
+import type { Catalog, Job } from "@pwdr/catalog";
 import type { Logger } from "@pwdr/logging";
 import Fastify, { type FastifyInstance } from "fastify";
+import { LiveProgress } from "../jobs/live-progress.js";
 import type { SessionRegistry } from "../session-registry.js";
 import audit from "./audit.js";
 import auth from "./auth.js";
@@ -11,7 +12,9 @@ import { auditEventRoutes } from "./routes/audit-events.js";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.js";
 import { healthRoutes } from "./routes/health.js";
 import { hostRoutes } from "./routes/hosts.js";
+import { jobRoutes } from "./routes/jobs.js";
 import { policyRoutes } from "./routes/policies.js";
+import { recoveryPointRoutes } from "./routes/recovery-points.js";
 import { ErrorBody } from "./schemas/error.js";
 
 export const API_PREFIX = "/api/v1";
@@ -24,6 +27,10 @@ export interface ApiDependencies {
   log: Logger;
   /** Called after a policy was created, changed or deleted (the scheduler pushes agents' new policies). */
   onPolicyChange?: () => void;
+  /** Live progress of running jobs, as the session service hears it; an empty one when omitted. */
+  progress?: LiveProgress;
+  /** Called with each job an operator creates (the dispatcher's `dispatchSoon`); nothing when omitted. */
+  onJobCreated?: (job: Job) => void;
   /** Shown in the OpenAPI document. */
   version?: string;
 }
@@ -70,6 +77,13 @@ export async function buildApi(
         db: deps.db,
         ...(deps.onPolicyChange ? { onChange: deps.onPolicyChange } : {}),
       });
+      await v1.register(jobRoutes, {
+        db: deps.db,
+        sessions: deps.sessions,
+        progress: deps.progress ?? new LiveProgress(),
+        onJobCreated: deps.onJobCreated ?? (() => {}),
+      });
+      await v1.register(recoveryPointRoutes, { db: deps.db });
     },
     { prefix: API_PREFIX },
   );

@@ -39,8 +39,14 @@ describe("GET /api/v1/openapi.json", () => {
         "/api/v1/hosts/{id}",
         "/api/v1/hosts/{id}/revoke",
         "/api/v1/hosts/{id}/policy",
+        "/api/v1/hosts/{id}/restore",
+        "/api/v1/jobs",
+        "/api/v1/jobs/{id}",
+        "/api/v1/jobs/{id}/cancel",
         "/api/v1/policies",
         "/api/v1/policies/{id}",
+        "/api/v1/recovery-points",
+        "/api/v1/recovery-points/{id}",
       ].sort(),
     );
     expect(doc.security).toEqual([{ bearerAuth: [] }]);

@@ -37,6 +37,7 @@ export async function startFleetStorage(options: FleetStorageOptions): Promise<F
     log,
     ...(options.kdf ? { kdf: options.kdf } : {}),
   });
+  await repositories.writeSealedCopies();
   const server = await listen(options, {
     repositories: (name) => repositories.served(name),
     authorize: authorizeAgents(db),

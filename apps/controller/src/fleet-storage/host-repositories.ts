@@ -5,6 +5,7 @@ import type { Logger } from "@pwdr/logging";
 import { type KdfParams, LocalBackend, Repository } from "@pwdr/repo";
 import type { MasterKey } from "./master-key.js";
 import { sealPassword, unsealPassword } from "./sealed-password.js";
+import { writeSealedPasswordFile } from "./sealed-password-file.js";
 
 /** Catalog `Repository.kind` of a repository the controller stores and serves itself. */
 export const CONTROLLER_REPOSITORY_KIND = "controller";
@@ -21,7 +22,9 @@ export interface HostRepositoriesOptions {
 /**
  * One repository per host in `<dataDir>/repos/<host id>`, named by the host
  * id on the storage server and in the catalog, with a random password the
- * catalog keeps sealed under the controller's master key.
+ * catalog keeps sealed under the controller's master key. A copy of the sealed
+ * password sits in `<dataDir>/secrets/repositories/` so that a lost catalog
+ * can be rebuilt from the repositories.
  */
 export class HostRepositories {
   readonly root: string;
@@ -74,10 +77,36 @@ export class HostRepositories {
     return password;
   }
 
+  /**
+   * Writes the sealed copy of every host repository's password that lacks
+   * one (rows from before the copies existed, or a crash between the row and
+   * its file); run at start-up.
+   */
+  async writeSealedCopies(): Promise<number> {
+    const rows = await this.options.db.repository.findMany({ where: { kind: CONTROLLER_REPOSITORY_KIND } });
+    for (const row of rows) await this.#writeCopy(row);
+    return rows.length;
+  }
+
+  #writeCopy(row: RepositoryRow): Promise<void> {
+    return writeSealedPasswordFile(this.options.dataDir, {
+      repository: row.name,
+      ciphertext: row.passwordCiphertext,
+      keyId: row.passwordKeyId,
+    });
+  }
+
   async #rowOf(hostId: string): Promise<RepositoryRow> {
-    const { db, masterKey } = this.options;
-    const existing = await db.repository.findUnique({ where: { name: hostId } });
+    const existing = await this.options.db.repository.findUnique({ where: { name: hostId } });
     if (existing) return existing;
+    const created = await this.#createRow(hostId);
+    // Before `init`: a repository never exists without the copy of its password.
+    await this.#writeCopy(created);
+    return created;
+  }
+
+  async #createRow(hostId: string): Promise<RepositoryRow> {
+    const { db, masterKey } = this.options;
     const sealed = sealPassword(masterKey, hostId, randomBytes(32).toString("base64url"));
     try {
       return await db.repository.create({

@@ -11,9 +11,9 @@ export interface MasterKey {
 
 export class MasterKeyError extends Error {
   readonly code = "master_key_invalid";
-  constructor(path: string) {
+  constructor(path: string, problem = "is not a controller master key (base64 of 32 bytes)") {
     super(
-      `${path} is not a controller master key (base64 of 32 bytes); restore it from your backup of the data dir — without it the repository passwords in the catalog cannot be decrypted`,
+      `${path} ${problem}; restore it from your backup of the data dir — without it the repository passwords in the catalog cannot be decrypted`,
     );
     this.name = "MasterKeyError";
   }
@@ -37,6 +37,16 @@ export async function loadOrCreateMasterKey(dataDir: string): Promise<MasterKey>
   const created = await readKeyFile(path);
   if (!created) throw new MasterKeyError(path);
   return created;
+}
+
+/** Loads an existing master key; a missing one is an error, never replaced by a new key. */
+export async function loadMasterKey(dataDir: string): Promise<MasterKey> {
+  const path = masterKeyPath(dataDir);
+  const key = await readKeyFile(path);
+  if (!key) {
+    throw new MasterKeyError(path, "is missing");
+  }
+  return key;
 }
 
 async function readKeyFile(path: string): Promise<MasterKey | undefined> {

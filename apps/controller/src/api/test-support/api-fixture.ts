@@ -5,7 +5,7 @@ import { makeTempDir, startPostgres } from "@pwdr/test-harness";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { createApiToken } from "../../api-tokens.js";
 import { SessionRegistry } from "../../session-registry.js";
-import { buildApi } from "../build-api.js";
+import { type ApiDependencies, buildApi } from "../build-api.js";
 
 export type Provider = "sqlite" | "postgres";
 
@@ -44,6 +44,7 @@ function capturingLogger(lines: string[]): Logger {
 export async function openApiFixture(
   provider: Provider,
   wrapDb: (db: Catalog) => Catalog = (db) => db,
+  extra: Pick<ApiDependencies, "progress" | "onJobCreated"> = {},
 ): Promise<ApiFixture> {
   const database = await catalogUrl(provider);
   const catalog = await openCatalog({ url: database.url });
@@ -55,6 +56,7 @@ export async function openApiFixture(
     caFingerprint: CA_FINGERPRINT,
     sessions,
     log: capturingLogger(logLines),
+    ...extra,
   });
   const tokens = {} as Record<ApiTokenRole, string>;
   for (const role of ["viewer", "operator", "admin"] as const) {
