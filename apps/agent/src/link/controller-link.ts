@@ -93,6 +93,7 @@ export class ControllerLink extends EventEmitter {
     // Without a config there is nothing to run, so a stored policy is kept but not followed.
     const entries = !options.config ? [] : this.#policy ? schedulesOfPolicy(this.#policy) : configEntries;
     this.#scheduler.replace(entries);
+    await this.#queue.reportAbandoned();
     const runs = await this.journal.runs();
     this.#session = new SessionClient({
       identity: options.identity,

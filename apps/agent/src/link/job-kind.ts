@@ -41,3 +41,15 @@ export function recordedJobOfSchedule(name: string): RecordedJob | undefined {
   };
   return known[name];
 }
+
+/** The kind of a journaled run, for a result written after the fact (an abandoned run). */
+export function kindOfRecorded(job: RecordedJob): JobKind {
+  switch (job) {
+    case "check":
+      return "verify";
+    case "retention":
+      return "prune";
+    default:
+      return job;
+  }
+}

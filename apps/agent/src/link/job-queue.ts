@@ -9,6 +9,7 @@ import {
   JobProgressSchema,
   type JobResult,
   JobResultSchema,
+  JobSchema,
 } from "@pwdr/protocol";
 import { backoffDelayMs } from "../backoff.js";
 import type { AgentConfig } from "../config/agent-config.js";
@@ -16,7 +17,7 @@ import { acquireJobLock } from "../daemon/job-lock.js";
 import type { Journal, RunRecord, RunStatus, RunTrigger } from "../daemon/journal.js";
 import { failureOf } from "./job-errors.js";
 import type { JobExecutor } from "./job-executor.js";
-import { kindOf, recordedJobOf } from "./job-kind.js";
+import { kindOf, kindOfRecorded, recordedJobOf } from "./job-kind.js";
 import { failed, type JobOutcome, type JobProgressUpdate, RunStopped } from "./job-outcome.js";
 import { jobResultOf } from "./job-result.js";
 import { ProgressCoalescer } from "./progress-coalescer.js";
@@ -165,6 +166,33 @@ export class JobQueue {
       await this.#settle(running, running.record, outcome, "abandoned");
     }
     return graceful;
+  }
+
+  /**
+   * Reports runs a killed agent left unfinished (the journal reads them as
+   * abandoned and holds no result): the controller learns they failed.
+   */
+  async reportAbandoned(): Promise<void> {
+    for (const run of await this.options.journal.runs()) {
+      if (run.status !== "abandoned" || run.jobId === undefined || run.result !== undefined) continue;
+      const entry: QueuedJob = {
+        job: create(JobSchema, { jobId: run.jobId, attempt: run.attempt ?? 0, slotKey: run.slotKey ?? "" }),
+        locallyScheduled: run.trigger !== "controller",
+        trigger: run.trigger,
+      };
+      const outcome = failed(
+        "agent_stopped",
+        "the agent stopped before the job finished; send it again",
+        true,
+      );
+      await this.#settle(
+        { entry, runId: run.id, abort: new AbortController(), settled: false },
+        run,
+        outcome,
+        "abandoned",
+        kindOfRecorded(run.job),
+      );
+    }
   }
 
   /** True when the job is running (answered with JobAccepted) or already waiting. */
@@ -316,7 +344,13 @@ export class JobQueue {
   }
 
   /** Records and reports a run's end, once: a deadline may have ended it before its work did. */
-  async #settle(run: Running, record: RunRecord, outcome: JobOutcome, status?: RunStatus): Promise<void> {
+  async #settle(
+    run: Running,
+    record: RunRecord,
+    outcome: JobOutcome,
+    status?: RunStatus,
+    kind?: string,
+  ): Promise<void> {
     if (run.settled) {
       this.options.log.warn("a run stopped after its result was reported", {
         run: run.runId,
@@ -336,6 +370,7 @@ export class JobQueue {
       },
       outcome,
     );
+    if (kind) result.kind = kind;
     const final: RunRecord = {
       ...record,
       status: status ?? STATUS[outcome.state],

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
@@ -244,5 +245,27 @@ describe("job queue", () => {
     });
     expect(accepted).toEqual([]);
     expect((await journal.runs()).map((r) => [r.jobId, r.status])).toEqual([["late", "failed"]]);
+  });
+
+  it("reports a run a killed agent left unfinished as failed with agent_stopped, once", async () => {
+    const { queue, journal, reported } = await setUp();
+    const dead = spawn("true");
+    await new Promise((resolve) => dead.on("exit", resolve));
+    await journal.write({
+      id: "run-killed",
+      job: "check",
+      trigger: "controller",
+      pid: dead.pid as number,
+      startedAt: "2026-11-26T02:00:00.000Z",
+      status: "running",
+      jobId: "j-killed",
+      attempt: 1,
+    });
+    await queue.reportAbandoned();
+    await queue.reportAbandoned();
+    expect(reported.map((r) => [r.runId, r.jobId, r.kind, r.state, r.error?.code])).toEqual([
+      ["run-killed", "j-killed", "verify", JobState.FAILED, "agent_stopped"],
+    ]);
+    expect((await journal.runs()).map((r) => r.status)).toEqual(["abandoned"]);
   });
 });
