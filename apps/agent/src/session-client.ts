@@ -122,7 +122,7 @@ export class SessionClient extends EventEmitter {
 
   async #connect(): Promise<void> {
     const facts = await collectHostFacts(this.options.dataDir, this.options.labels);
-    const state = await this.options.state?.();
+    const state = await this.#readState();
     if (this.#stopped) return;
     const stream = this.#client.session();
     this.#stream = stream;
@@ -163,7 +163,7 @@ export class SessionClient extends EventEmitter {
 
   async #beat(): Promise<void> {
     const stream = this.#stream;
-    const state = await this.options.state?.();
+    const state = await this.#readState();
     if (!stream || stream !== this.#stream) return;
     const { runningJobIds = [], outboxPending = 0 } = state ?? {};
     stream.write(
@@ -171,6 +171,16 @@ export class SessionClient extends EventEmitter {
         body: { case: "heartbeat", value: { sentAt: timestampNow(), runningJobIds, outboxPending } },
       }),
     );
+  }
+
+  /** What the agent's work looks like now; a failure to read it (an unreadable outbox) must not end the session. */
+  async #readState(): Promise<AgentLinkState | undefined> {
+    try {
+      return await this.options.state?.();
+    } catch (err) {
+      this.options.log.warn("agent state not reported", { reason: (err as Error).message });
+      return undefined;
+    }
   }
 
   #scheduleRenewal(delayMs: number): void {

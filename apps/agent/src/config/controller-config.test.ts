@@ -34,7 +34,10 @@ describe("controller in the agent config", () => {
         "",
       ].join("\n"),
     );
-    const err = await loadAgentConfig(file).catch((e: unknown) => e as Error);
+    const err = await loadAgentConfig(file).then(
+      () => new Error("the config loaded"),
+      (e: unknown) => e as Error,
+    );
     expect(err.message).toMatch(/4:12 controller\.dataDir: must be an absolute path/);
     expect(err.message).toMatch(/5:\d+ controller.*token/);
   });

@@ -272,6 +272,9 @@ async function pruneJob(spec: PruneSpec, run: Run): Promise<JobOutcome> {
  * would leave the application half restored and its services down.
  */
 async function restore(spec: RestoreSpec, run: Run): Promise<JobOutcome> {
+  if (!spec.recoveryPointId) {
+    return failed("invalid_argument", 'the restore job names no recovery point (an id, or "latest")');
+  }
   const { restoreHost } = await import("@pwdr/host");
   const { services, ...definition } = hostDefinitionOf(run.config);
   const target = spec.manageServices && services ? { ...definition, services } : definition;
