@@ -37,6 +37,7 @@ export function recordedJobOfSchedule(name: string): RecordedJob | undefined {
     backup: "backup",
     check: "check",
     drill: "drill",
+    retention: "retention",
     prune: "retention",
   };
   return known[name];
