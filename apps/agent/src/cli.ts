@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { configCommand } from "./commands/agent-config.js";
 import { backupCommand } from "./commands/backup.js";
 import { checkCommand } from "./commands/check.js";
-import { daemonCommand, nowCommand } from "./commands/daemon.js";
+import { daemonCommand, EXIT_IDENTITY_REFUSED, nowCommand, runDaemon } from "./commands/daemon.js";
 import { diffCommand } from "./commands/diff.js";
 import { dumpCommand } from "./commands/dump.js";
 import { forgetCommand } from "./commands/forget.js";
@@ -19,8 +19,6 @@ import { unlockCommand } from "./commands/unlock.js";
 import { describeFailure } from "./ui/output.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/pwdr-agent";
-/** `run` ends with this when the controller refuses the agent's certificate (revoked, unknown, expired). */
-const EXIT_IDENTITY_REFUSED = 4;
 
 function label(value: string, previous: Record<string, string>): Record<string, string> {
   const [key, ...rest] = value.split("=");
@@ -61,25 +59,49 @@ function enrollCommand(): Command {
 
 function runCommand(): Command {
   return new Command("run")
-    .description("run the agent daemon connected to its controller")
-    .option("--data-dir <dir>", "agent state directory", DEFAULT_DATA_DIR)
+    .description("run the agent connected to its controller; with -c also the daemon's jobs and schedules")
+    .option("--data-dir <dir>", "agent state directory (where `enroll` left the identity)", DEFAULT_DATA_DIR)
+    .option(
+      "-c, --config <file>",
+      "agent config: sources, repository and schedules (as `daemon` with controller.dataDir = --data-dir)",
+    )
     .option("--label <key=value>", "host label (repeatable)", label, {})
-    .action(async (opts) => {
-      const log = createLogger("agent");
-      const { loadIdentity } = await import("./agent-identity.js");
-      const { SessionClient } = await import("./session-client.js");
-      const identity = await loadIdentity(opts.dataDir);
-      const session = new SessionClient({ identity, dataDir: opts.dataDir, labels: opts.label, log });
-      // A refused identity stays refused: exit rather than retry, and let the operator re-enroll.
-      session.once("refused", () => process.exit(EXIT_IDENTITY_REFUSED));
-      session.start();
-      const stop = () => {
-        session.stop();
-        process.exit(0);
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+    .action(async (opts: { dataDir: string; config?: string; label: Record<string, string> }) => {
+      if (opts.config) {
+        const { loadAgentConfig } = await import("./config/load-agent-config.js");
+        const config = await loadAgentConfig(opts.config);
+        config.controller = { catchUpGraceMs: 20_000, ...config.controller, dataDir: opts.dataDir };
+        await runDaemon(config, opts.label);
+        return;
+      }
+      await runUnconfigured(opts.dataDir, opts.label);
     });
+}
+
+/** The agent with only its identity: online for the controller, refusing jobs until it has a config. */
+async function runUnconfigured(dataDir: string, labels: Record<string, string>): Promise<void> {
+  const log = createLogger("agent");
+  const { loadIdentity } = await import("./agent-identity.js");
+  const { ControllerLink } = await import("./link/controller-link.js");
+  const { unconfiguredExecutor } = await import("./link/job-executor.js");
+  const link = new ControllerLink({
+    identity: await loadIdentity(dataDir),
+    dataDir,
+    stateDir: dataDir,
+    executor: unconfiguredExecutor,
+    labels,
+    catchUpGraceMs: 0,
+    log,
+  });
+  // A refused identity stays refused: exit rather than retry, and let the operator re-enroll.
+  link.once("refused", () => process.exit(EXIT_IDENTITY_REFUSED));
+  await link.start();
+  const stop = async () => {
+    await link.stop(0);
+    process.exit(0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
 }
 
 export function agentCli(): Command {

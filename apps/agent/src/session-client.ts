@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationMs, timestampMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@pwdr/logging";
@@ -20,11 +20,20 @@ import { backoffDelayMs } from "./backoff.js";
 import { checkRenewedCertificate, renewalDueAt } from "./certificate-renewal.js";
 import { collectHostFacts } from "./host-facts.js";
 
+/** What Hello and every heartbeat report about the agent's work. */
+export interface AgentLinkState {
+  policyVersion: string;
+  runningJobIds: string[];
+  outboxPending: number;
+}
+
 export interface SessionClientOptions {
   identity: AgentIdentity;
   dataDir: string;
   labels?: Record<string, string>;
   sources?: DiscoveredSource[];
+  /** Read before each Hello and heartbeat; nothing to report when omitted. */
+  state?: () => Promise<AgentLinkState>;
   log: Logger;
 }
 
@@ -73,6 +82,8 @@ export class SessionClient extends EventEmitter {
   #retire: (() => void) | undefined;
   #attempt = 0;
   #stopped = false;
+  /** The stream the controller answered with Welcome; messages are sent only on it. */
+  #welcomed: Stream | undefined;
 
   constructor(private readonly options: SessionClientOptions) {
     super();
@@ -85,8 +96,22 @@ export class SessionClient extends EventEmitter {
     void this.#connect();
   }
 
+  /** True from the Welcome until the stream is lost. */
+  get connected(): boolean {
+    return this.#welcomed !== undefined && this.#welcomed === this.#stream;
+  }
+
+  /** Sends on the welcomed stream; false (nothing sent) while disconnected. */
+  send(body: NonNullable<MessageInitShape<typeof AgentMessageSchema>["body"]>): boolean {
+    const stream = this.#welcomed;
+    if (!stream || stream !== this.#stream) return false;
+    stream.write(create(AgentMessageSchema, { body }));
+    return true;
+  }
+
   stop(): void {
     this.#stopped = true;
+    this.#welcomed = undefined;
     clearTimeout(this.#retry);
     clearTimeout(this.#renewal);
     clearInterval(this.#heartbeat);
@@ -97,6 +122,7 @@ export class SessionClient extends EventEmitter {
 
   async #connect(): Promise<void> {
     const facts = await collectHostFacts(this.options.dataDir, this.options.labels);
+    const state = await this.#readState();
     if (this.#stopped) return;
     const stream = this.#client.session();
     this.#stream = stream;
@@ -105,7 +131,7 @@ export class SessionClient extends EventEmitter {
     stream.on("end", () => this.#lost(stream, 0, "stream ended"));
     stream.write(
       create(AgentMessageSchema, {
-        body: { case: "hello", value: { facts, sources: this.options.sources ?? [] } },
+        body: { case: "hello", value: { facts, sources: this.options.sources ?? [], ...state } },
       }),
     );
   }
@@ -113,18 +139,19 @@ export class SessionClient extends EventEmitter {
   #receive(stream: Stream, message: ControllerMessage): void {
     if (stream !== this.#stream) return;
     const { body } = message;
-    if (body.case === "welcome") this.#welcomed(body.value);
+    if (body.case === "welcome") this.#onWelcome(stream, body.value);
     else if (body.case === "certificateRenewed") void this.#adopt(body.value.certificatePem);
     else if (body.case === "certificateRenewalRefused") this.#renewalFailed(body.value.reason);
     this.emit("message", message);
   }
 
-  #welcomed(welcome: Welcome): void {
+  #onWelcome(stream: Stream, welcome: Welcome): void {
+    this.#welcomed = stream;
     this.#attempt = 0;
     this.#retireOld();
     const interval = welcome.heartbeatInterval ? durationMs(welcome.heartbeatInterval) : 10_000;
     clearInterval(this.#heartbeat);
-    this.#heartbeat = setInterval(() => this.#beat(), interval);
+    this.#heartbeat = setInterval(() => void this.#beat(), interval);
     this.options.log.info("connected to controller", {
       host: welcome.hostName,
       sessionId: welcome.sessionId,
@@ -134,10 +161,26 @@ export class SessionClient extends EventEmitter {
     this.emit("welcome", welcome);
   }
 
-  #beat(): void {
-    this.#stream?.write(
-      create(AgentMessageSchema, { body: { case: "heartbeat", value: { sentAt: timestampNow() } } }),
+  async #beat(): Promise<void> {
+    const stream = this.#stream;
+    const state = await this.#readState();
+    if (!stream || stream !== this.#stream) return;
+    const { runningJobIds = [], outboxPending = 0 } = state ?? {};
+    stream.write(
+      create(AgentMessageSchema, {
+        body: { case: "heartbeat", value: { sentAt: timestampNow(), runningJobIds, outboxPending } },
+      }),
     );
+  }
+
+  /** What the agent's work looks like now; a failure to read it (an unreadable outbox) must not end the session. */
+  async #readState(): Promise<AgentLinkState | undefined> {
+    try {
+      return await this.options.state?.();
+    } catch (err) {
+      this.options.log.warn("agent state not reported", { reason: (err as Error).message });
+      return undefined;
+    }
   }
 
   #scheduleRenewal(delayMs: number): void {

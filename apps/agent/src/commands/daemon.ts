@@ -1,6 +1,6 @@
 import { RepoError } from "@pwdr/repo";
 import { Command } from "commander";
-import type { JobName } from "../config/agent-config.js";
+import type { AgentConfig, JobName } from "../config/agent-config.js";
 import { loadAgentConfig } from "../config/load-agent-config.js";
 import { Journal, type RunRecord } from "../daemon/journal.js";
 import { createOutput, formatBytes } from "../ui/output.js";
@@ -13,23 +13,35 @@ const daemonLib = () => import("../daemon/daemon.js");
 const jobLib = () => import("../daemon/run-job.js");
 const loggingLib = () => import("@pwdr/logging");
 
-/** `pwdr-agent daemon`: the agent-only scheduler (systemd runs it). */
+/** `run` and `daemon` end with this when the controller refuses the agent's certificate (revoked, unknown, expired). */
+export const EXIT_IDENTITY_REFUSED = 4;
+
+/** `pwdr-agent daemon`: the agent's scheduler, linked to the controller with `controller:` (systemd runs it). */
 export function daemonCommand(): Command {
   return new Command("daemon")
-    .description("run the schedules of the agent config: backups, checks, retention, drills")
+    .description(
+      "run the schedules of the agent config: backups, checks, retention, drills; with `controller:` also the controller's jobs and policy",
+    )
     .addOption(configOption())
     .action(async (opts: { config: string }) => {
-      const config = await loadAgentConfig(opts.config);
-      const { Daemon } = await daemonLib();
-      const daemon = new Daemon(config);
-      await daemon.start();
-      const stop = async () => {
-        await daemon.stop();
-        process.exit(0);
-      };
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
+      await runDaemon(await loadAgentConfig(opts.config));
     });
+}
+
+/** Runs the daemon until SIGTERM/SIGINT; a refused identity stays refused, so the process exits rather than retry. */
+export async function runDaemon(config: AgentConfig, labels?: Record<string, string>): Promise<void> {
+  const { Daemon } = await daemonLib();
+  const daemon = new Daemon(config, {
+    ...(labels ? { labels } : {}),
+    onRefused: () => void daemon.stop().then(() => process.exit(EXIT_IDENTITY_REFUSED)),
+  });
+  await daemon.start();
+  const stop = async () => {
+    await daemon.stop();
+    process.exit(0);
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
 }
 
 const JOB_NAMES: JobName[] = ["backup", "check", "retention", "drill"];

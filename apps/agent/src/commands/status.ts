@@ -48,7 +48,7 @@ async function daemonState(config: AgentConfig): Promise<{ running: boolean; pid
 }
 
 function jobStatuses(config: AgentConfig, runs: RunRecord[]): JobStatus[] {
-  const { catchUp: _catchUp, ...crons } = config.schedules;
+  const { catchUp: _catchUp, ...crons } = config.schedules ?? {};
   return Object.entries(crons).flatMap(([job, cron]) => {
     if (!cron) return [];
     const mine = runs.filter((r) => r.job === job);

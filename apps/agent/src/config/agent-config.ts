@@ -76,7 +76,7 @@ function noRetentionOnController(
   config: {
     repository: { controller?: true | undefined };
     retention?: object | undefined;
-    schedules: { retention?: string | undefined };
+    schedules?: { retention?: string | undefined } | undefined;
   },
   ctx: z.RefinementCtx,
 ): void {
@@ -84,7 +84,8 @@ function noRetentionOnController(
   const message =
     "the repository is stored on the controller, where this agent may only add data: prune runs on the controller; remove this";
   if (config.retention) ctx.addIssue({ code: "custom", path: ["retention"], message });
-  if (config.schedules.retention) ctx.addIssue({ code: "custom", path: ["schedules", "retention"], message });
+  if (config.schedules?.retention)
+    ctx.addIssue({ code: "custom", path: ["schedules", "retention"], message });
 }
 
 /** The agent's one config file: the host definition plus repository, schedules, retention, checks, drills. */
@@ -94,15 +95,29 @@ export const agentConfigSchema = hostDefinitionObject
     stateDir: absolutePath.default("/var/lib/pwdr-agent"),
     logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
     repository: repositorySchema,
-    schedules: z.strictObject({
-      backup: cron,
-      check: cron.optional(),
-      retention: cron.optional(),
-      /** Restore drills: the latest recovery point into a sandbox PostgreSQL, Redis and directory, then checked. */
-      drill: cron.optional(),
-      /** After downtime: run each job that missed its time once at start ("once"), or wait for the next ("skip"). */
-      catchUp: z.enum(["once", "skip"]).default("once"),
-    }),
+    /**
+     * The controller this agent reports to, with the identity `pwdr-agent enroll`
+     * left in `dataDir` (stateDir when omitted). Its policy then provides the
+     * schedules; the config's apply only until a first policy arrives.
+     */
+    controller: z
+      .strictObject({
+        dataDir: absolutePath.optional(),
+        /** At start-up, how long to wait for the controller before catching up missed policy runs locally. */
+        catchUpGraceMs: z.number().int().min(0).default(20_000),
+      })
+      .optional(),
+    schedules: z
+      .strictObject({
+        backup: cron,
+        check: cron.optional(),
+        retention: cron.optional(),
+        /** Restore drills: the latest recovery point into a sandbox PostgreSQL, Redis and directory, then checked. */
+        drill: cron.optional(),
+        /** After downtime: run each job that missed its time once at start ("once"), or wait for the next ("skip"). */
+        catchUp: z.enum(["once", "skip"]).default("once"),
+      })
+      .optional(),
     retention: z
       .strictObject({
         keepLast: keep,
@@ -146,7 +161,14 @@ export const agentConfigSchema = hostDefinitionObject
   .superRefine(uniqueSourceNames)
   .superRefine(noRetentionOnController)
   .superRefine((config, ctx) => {
-    if (config.schedules.retention && !config.retention && !config.repository.controller) {
+    if (!config.schedules && !config.controller) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["schedules"],
+        message: "give schedules (at least schedules.backup), or a controller whose policy provides them",
+      });
+    }
+    if (config.schedules?.retention && !config.retention && !config.repository.controller) {
       ctx.addIssue({
         code: "custom",
         path: ["retention"],
@@ -156,4 +178,5 @@ export const agentConfigSchema = hostDefinitionObject
   });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type Schedules = NonNullable<AgentConfig["schedules"]>;
 export type JobName = "backup" | "check" | "retention" | "drill";

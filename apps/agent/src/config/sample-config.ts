@@ -7,6 +7,10 @@ host: ${host}
 stateDir: /var/lib/pwdr-agent      # journal of runs, job locks, drill sandboxes
 logLevel: info                     # debug | info | warn | error (JSON lines on stderr)
 
+# An enrolled agent reports to its controller and runs its jobs and policy
+# (the schedules below then apply only until the first policy arrives):
+# controller: { dataDir: /var/lib/pwdr-agent }
+
 # On an enrolled agent the controller can store the backups instead (no path, no password):
 # repository: { controller: true, dataDir: /var/lib/pwdr-agent }
 repository:

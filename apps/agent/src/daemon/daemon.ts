@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "@pwdr/logging";
 import type { Repository } from "@pwdr/repo";
 import type { FastifyInstance } from "fastify";
 import type { AgentConfig, JobName } from "../config/agent-config.js";
+import type { ControllerLink } from "../link/controller-link.js";
 import { Journal, type RunRecord, type RunTrigger } from "./journal.js";
 import type { AgentMetrics } from "./metrics.js";
 import { openConfigRepository } from "./open-config-repository.js";
@@ -12,15 +13,25 @@ import { missedRun, type ScheduledJob, Scheduler } from "./scheduler.js";
 
 /** The scheduled jobs of a config, in the order they are listed there. */
 export function scheduledJobs(config: AgentConfig): ScheduledJob[] {
+  if (!config.schedules) return [];
   const { catchUp: _catchUp, ...crons } = config.schedules;
   return Object.entries(crons).flatMap(([job, cron]) => (cron ? [{ job: job as JobName, cron }] : []));
 }
 
+export interface DaemonOptions {
+  /** Host labels reported to the controller. */
+  labels?: Record<string, string>;
+  /** The controller refused this agent's certificate: the link has stopped for good. */
+  onRefused?: () => void;
+}
+
 /**
- * The agent-only daemon: runs the config's schedules (one job at a time),
+ * The agent's daemon: runs the config's schedules (one job at a time),
  * catches up runs missed while it was down, serves metrics, and on SIGTERM
  * lets a running job finish within the grace period or abandons it (the
  * repository stays valid: nothing is referenced until a snapshot is written).
+ * With `controller` in the config the same runtime holds the controller link
+ * instead of the local scheduler: the controller's jobs and policy, the outbox.
  */
 export class Daemon {
   readonly #log: Logger;
@@ -30,8 +41,12 @@ export class Daemon {
   readonly #scheduler: Scheduler;
   #server: FastifyInstance | undefined;
   #current: RunRecord | undefined;
+  #link: ControllerLink | undefined;
 
-  constructor(private readonly config: AgentConfig) {
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly options: DaemonOptions = {},
+  ) {
     this.#log = createLogger("agent", config.logLevel);
     this.#journal = new Journal(config.stateDir);
     this.#scheduler = new Scheduler(
@@ -49,6 +64,10 @@ export class Daemon {
       this.#metrics = new AgentMetrics();
       this.#server = await serveMetrics(this.#metrics, this.config.metrics.port);
     }
+    if (this.config.controller) {
+      await this.#startLink(this.config.controller);
+      return;
+    }
     this.#scheduler.start();
     await this.#catchUp();
     const next = scheduledJobs(this.config).map(({ job }) => ({
@@ -64,6 +83,11 @@ export class Daemon {
 
   /** SIGTERM: no new runs; the running one gets `shutdownGraceMs`, then is recorded as abandoned. */
   async stop(): Promise<void> {
+    if (this.#link) {
+      const graceful = await this.#link.stop(this.config.shutdownGraceMs);
+      await this.#closeDown(graceful);
+      return;
+    }
     const running = this.#scheduler.stop();
     const graceful = await Promise.race([
       running.then(() => true),
@@ -79,9 +103,42 @@ export class Daemon {
       await this.#journal.write(abandoned);
       this.#log.warn("job abandoned at shutdown", { job: abandoned.job, run: abandoned.id });
     }
+    await this.#closeDown(graceful);
+  }
+
+  async #closeDown(graceful: boolean): Promise<void> {
     await this.#server?.close();
     await rm(this.#pidFile, { force: true });
     this.#log.info("agent daemon stopped", { graceful });
+  }
+
+  async #startLink(controller: NonNullable<AgentConfig["controller"]>): Promise<void> {
+    // Loaded on use: gRPC and the controller-facing modules are not needed without a controller.
+    const { loadIdentity } = await import("../agent-identity.js");
+    const { ControllerLink } = await import("../link/controller-link.js");
+    const { configuredExecutor } = await import("../link/job-executor.js");
+    const dataDir = controller.dataDir ?? this.config.stateDir;
+    this.#link = new ControllerLink({
+      identity: await loadIdentity(dataDir),
+      dataDir,
+      stateDir: this.config.stateDir,
+      config: this.config,
+      executor: configuredExecutor(this.config),
+      catchUpGraceMs: controller.catchUpGraceMs,
+      log: this.#log,
+      ...(this.options.labels ? { labels: this.options.labels } : {}),
+      onStarted: (record) => this.#metrics?.started(record.job),
+      onFinished: (record) => void this.#measure(record),
+    });
+    if (this.options.onRefused) this.#link.once("refused", this.options.onRefused);
+    await this.#link.start();
+    this.#log.info("agent daemon started", { pid: process.pid, metricsPort: this.config.metrics?.port });
+  }
+
+  async #measure(record: RunRecord): Promise<void> {
+    if (!this.#metrics) return;
+    this.#metrics.finished(record);
+    if (record.job === "backup" || record.job === "retention") await this.#measureRepository(this.#metrics);
   }
 
   get #pidFile(): string {
@@ -89,7 +146,7 @@ export class Daemon {
   }
 
   async #catchUp(): Promise<void> {
-    if (this.config.schedules.catchUp === "skip") return;
+    if (this.config.schedules?.catchUp === "skip") return;
     const now = new Date();
     const runs = await this.#journal.runs();
     for (const { job, cron } of scheduledJobs(this.config)) {
@@ -113,9 +170,7 @@ export class Daemon {
           this.#current = r;
         },
       });
-      this.#metrics?.finished(record);
-      if (this.#metrics && (job === "backup" || job === "retention"))
-        await this.#measureRepository(this.#metrics);
+      await this.#measure(record);
     } catch (err) {
       // The job lock is held by `pwdr-agent now` or another daemon: skip this round.
       this.#log.warn("scheduled run not started", { job, reason: (err as Error).message });

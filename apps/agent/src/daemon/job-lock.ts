@@ -1,7 +1,7 @@
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { processAlive, RepoError } from "@pwdr/repo";
-import type { JobName } from "../config/agent-config.js";
+import type { RecordedJob } from "./journal.js";
 
 /** Held while a job runs, so the daemon and `pwdr-agent now` never run the same job twice at once. */
 export interface JobLock {
@@ -9,7 +9,7 @@ export interface JobLock {
 }
 
 /** An exclusive pid file per job; one left by a dead process is taken over. */
-export async function acquireJobLock(stateDir: string, job: JobName): Promise<JobLock> {
+export async function acquireJobLock(stateDir: string, job: RecordedJob): Promise<JobLock> {
   const dir = join(stateDir, "locks");
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${job}.pid`);

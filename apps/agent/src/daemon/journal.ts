@@ -3,13 +3,16 @@ import { join } from "node:path";
 import { processAlive } from "@pwdr/repo";
 import type { JobName } from "../config/agent-config.js";
 
-export type RunTrigger = "schedule" | "catch-up" | "manual";
-export type RunStatus = "running" | "ok" | "partial" | "failed" | "abandoned";
+/** "controller": dispatched by the controller over the session. */
+export type RunTrigger = "schedule" | "catch-up" | "manual" | "controller";
+export type RunStatus = "running" | "ok" | "partial" | "failed" | "cancelled" | "abandoned";
+/** What a run did: the config's job names, plus a restore or a service action the controller asked for. */
+export type RecordedJob = JobName | "restore" | "service";
 
 /** One run of a job as the journal keeps it: no secrets, only what an operator needs to see. */
 export interface RunRecord {
   id: string;
-  job: JobName;
+  job: RecordedJob;
   trigger: RunTrigger;
   pid: number;
   startedAt: string;
@@ -23,6 +26,14 @@ export interface RunRecord {
   error?: string;
   /** Job-specific results: per-source status, check counts, drill assertions. */
   details?: Record<string, unknown>;
+  /** The controller's (or a local schedule's) Job.job_id this run executed. */
+  jobId?: string;
+  /** Job.attempt of that job: a later attempt (a retry) runs again, the same one is answered from `result`. */
+  attempt?: number;
+  /** The schedule slot the run was for: `<schedule>@<slot time>`. */
+  slotKey?: string;
+  /** The JobResult reported for the run (protobuf JSON), answered again when the same job comes back. */
+  result?: unknown;
 }
 
 /**
@@ -63,7 +74,7 @@ export class Journal {
   }
 
   async lastRun(
-    job: JobName,
+    job: RecordedJob,
     filter: (r: RunRecord) => boolean = () => true,
   ): Promise<RunRecord | undefined> {
     return (await this.runs()).filter((r) => r.job === job && filter(r)).at(-1);

@@ -24,7 +24,7 @@ export async function openConfigRepository(config: AgentConfig): Promise<Reposit
 async function controllerRepository(config: AgentConfig): Promise<{ backend: Backend; password: string }> {
   // Loaded on use: gRPC and HTTP/2 would otherwise slow every local repository command's start.
   const { connectControllerRepository } = await import("../controller-repository.js");
-  return connectControllerRepository(config.repository.dataDir ?? config.stateDir);
+  return connectControllerRepository(identityDirOf(config));
 }
 
 async function localRepository(config: AgentConfig): Promise<{ backend: Backend; password: string }> {
@@ -54,4 +54,9 @@ async function repositoryPassword(config: AgentConfig): Promise<string> {
 /** The name snapshots carry: the config's host, else the machine's. */
 export function hostNameOf(config: AgentConfig): string {
   return config.host ?? hostname();
+}
+
+/** Where `pwdr-agent enroll` left this agent's identity. */
+export function identityDirOf(config: AgentConfig): string {
+  return config.repository.dataDir ?? config.controller?.dataDir ?? config.stateDir;
 }

@@ -25,6 +25,14 @@ export interface CreateRecoveryPointOptions {
   /** Source log lines (paths, counts, certificate warnings; never secrets). */
   log?: (line: string) => void;
   now?: () => Date;
+  /** Recorded on every snapshot of the run, beside the recovery point's own tag. */
+  tags?: string[];
+  /**
+   * Checked before each source: an aborted run stops there, writes no record
+   * (so no recovery point appears) and rejects with the signal's reason.
+   * Snapshots of sources already done stay valid and are reused by the next run.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -46,11 +54,13 @@ export async function createRecoveryPoint(
   const log = options.log ?? (() => {});
   // Listed once: every source's parent comes from the same listing.
   const earlier = await listSnapshots(repo, { host });
+  const tags = [recoveryPointTag(id), ...(options.tags ?? [])];
   const sources: SourceOutcome[] = [];
   for (const def of definition.sources) {
+    options.signal?.throwIfAborted();
     const onProgress = (p: SourceProgress) => options.onProgress?.({ ...p, source: def.name });
     const parent = latestOf(earlier, def);
-    sources.push(await runSource(repo, { host, id, def, parent, onProgress, log, now }));
+    sources.push(await runSource(repo, { host, id, tags, def, parent, onProgress, log, now }));
   }
   const appVersion = definition.appVersionCommand
     ? await readAppVersion(definition.appVersionCommand, log)
@@ -67,13 +77,15 @@ export async function createRecoveryPoint(
     ...(definition.services ? { services: definition.services } : {}),
     ...(definition.health ? { health: definition.health } : {}),
   };
-  await saveRecord(repo, record, now);
+  options.signal?.throwIfAborted();
+  await saveRecord(repo, record, tags, now);
   return record;
 }
 
 interface SourceRun {
   host: string;
   id: string;
+  tags: string[];
   def: SourceDefinition;
   /** The newest earlier snapshot of this source, if any. */
   parent: SnapshotEntry | undefined;
@@ -92,7 +104,7 @@ async function runSource(repo: Repository, run: SourceRun): Promise<SourceOutcom
     const meta: Record<string, unknown> = {};
     backup = await Backup.start(repo, {
       host: run.host,
-      tags: [recoveryPointTag(run.id)],
+      tags: run.tags,
       source: { kind: def.kind, name: def.name },
       meta,
       now: run.now,
@@ -166,10 +178,15 @@ async function readAppVersion(command: string, log: (line: string) => void): Pro
 }
 
 /** The record is a snapshot of its own, written last: its presence means the run ended. */
-async function saveRecord(repo: Repository, record: RecoveryPoint, now: () => Date): Promise<void> {
+async function saveRecord(
+  repo: Repository,
+  record: RecoveryPoint,
+  tags: string[],
+  now: () => Date,
+): Promise<void> {
   const backup = await Backup.start(repo, {
     host: record.host,
-    tags: [recoveryPointTag(record.id)],
+    tags,
     source: { kind: RECOVERY_POINT_KIND, name: "host" },
     meta: { recoveryPoint: record },
     now,
