@@ -17,6 +17,13 @@ export interface ScheduleEntry {
   catchUp: boolean;
   /** A policy schedule: while the session is up, the controller dispatches its slots itself. */
   fromController: boolean;
+  /** The zone the cron is evaluated in (the controller's, for a policy); the agent's own when unset. */
+  timeZone?: string;
+}
+
+/** croner options for an entry: its time zone, when it has one. */
+export function cronOptions(entry: ScheduleEntry): { timezone?: string } {
+  return entry.timeZone ? { timezone: entry.timeZone } : {};
 }
 
 export function schedulesOfPolicy(policy: AgentPolicy): ScheduleEntry[] {
@@ -30,6 +37,7 @@ export function schedulesOfPolicy(policy: AgentPolicy): ScheduleEntry[] {
             template: s.template,
             catchUp: s.catchUp,
             fromController: true,
+            ...(s.timeZone ? { timeZone: s.timeZone } : {}),
           },
         ]
       : [],
@@ -109,6 +117,6 @@ export function lastRunOf(entry: ScheduleEntry, runs: readonly RunRecord[]): Dat
 export function missedSlot(entry: ScheduleEntry, runs: readonly RunRecord[], now: Date): Date | undefined {
   const last = lastRunOf(entry, runs);
   if (!last) return undefined;
-  const latest = new Cron(entry.cron, { paused: true }).previousRuns(1, now)[0];
+  const latest = new Cron(entry.cron, { paused: true, ...cronOptions(entry) }).previousRuns(1, now)[0];
   return latest && latest > last ? latest : undefined;
 }

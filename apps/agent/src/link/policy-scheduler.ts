@@ -2,7 +2,7 @@ import type { Logger } from "@pwdr/logging";
 import type { Job } from "@pwdr/protocol";
 import { Cron } from "croner";
 import type { RunRecord, RunTrigger } from "../daemon/journal.js";
-import { decideLocalRun, localJob, missedSlot, type ScheduleEntry } from "./policy-schedule.js";
+import { cronOptions, decideLocalRun, localJob, missedSlot, type ScheduleEntry } from "./policy-schedule.js";
 
 export interface PolicySchedulerOptions {
   /** Whether the session with the controller is up (welcomed) right now. */
@@ -31,7 +31,7 @@ export class PolicyScheduler {
   replace(entries: ScheduleEntry[]): void {
     this.stop();
     this.#entries = entries;
-    this.#crons = entries.map((entry) => new Cron(entry.cron, () => this.#fire(entry)));
+    this.#crons = entries.map((entry) => new Cron(entry.cron, cronOptions(entry), () => this.#fire(entry)));
   }
 
   /** Runs once the latest slot each catching-up schedule missed since its last run here. */

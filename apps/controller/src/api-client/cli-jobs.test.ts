@@ -67,7 +67,9 @@ describe("pwdr-controller api jobs / recovery-points / restore", () => {
   async function runNextJob(state: JobState, pointId?: string): Promise<string> {
     let jobId = "";
     await until(async () => {
-      const job = await controller.db.job.findFirst({ where: { hostId: agent.hostId, state: "pending" } });
+      const job = await controller.db.job.findFirst({
+        where: { hostId: agent.hostId, state: { in: ["pending", "dispatched"] } },
+      });
       jobId = job?.id ?? "";
       return Boolean(job);
     }, "the queued job");
@@ -132,13 +134,15 @@ describe("pwdr-controller api jobs / recovery-points / restore", () => {
   });
 
   it("lists, shows and cancels jobs", async () => {
-    const { out: queued } = await api("--json", "jobs", "start", "pi-cli-jobs", "verify");
+    // An offline host: its job stays pending, where a cancel takes effect at once.
+    const offline = await controller.db.host.create({ data: { name: "pi-cli-offline", labels: {} } });
+    const { out: queued } = await api("--json", "jobs", "start", "pi-cli-offline", "verify");
     const job = JSON.parse(queued) as { id: string; state: string };
     expect(job.state).toBe("pending");
-    const listed = await api("jobs", "list", "--host", "pi-cli-jobs", "--limit", "1");
+    const listed = await api("jobs", "list", "--host", "pi-cli-offline", "--limit", "1");
     expect(listed.out).toMatch(
       new RegExp(
-        `^CREATED +KIND +STATE +HOST +ATTEMPT +BY +ID\\n\\S+ +verify +pending +${agent.hostId} +0 +token:cli-operator +${job.id}\\n$`,
+        `^CREATED +KIND +STATE +HOST +ATTEMPT +BY +ID\\n\\S+ +verify +pending +${offline.id} +0 +token:cli-operator +${job.id}\\n$`,
       ),
     );
     expect((await api("jobs", "cancel", job.id)).out).toBe(`cancelled job ${job.id}\n`);

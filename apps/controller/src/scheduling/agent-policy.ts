@@ -18,6 +18,9 @@ const AGENT_SCHEDULES = new Set(["backup", "check", "drill"]);
  * version is a hash of the content, so an unchanged policy keeps its version;
  * a policy without schedules has the empty version.
  */
+/** The zone cron slots and windows are computed in (the process's, from TZ or the system). */
+const CONTROLLER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
 export function agentPolicy(
   hostId: string,
   policy: EffectivePolicy | undefined,
@@ -32,6 +35,7 @@ export function agentPolicy(
       jitterSeconds: jitterSeconds(hostId, s.name, jitterMs),
       template: { spec: specMessage(s.kind, s.params.spec, repository) },
       catchUp: true,
+      timeZone: CONTROLLER_TIME_ZONE,
     }));
   // No schedules is "no policy": the version an agent that never had one reports.
   if (schedules.length === 0) return create(AgentPolicySchema, { version: "", schedules });

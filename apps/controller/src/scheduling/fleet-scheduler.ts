@@ -114,7 +114,7 @@ export class FleetScheduler implements SessionHooks {
     // Sent but never accepted: the agent did not get it, or got it and will say so in its next Hello.
     const { count } = await this.#options.db.job.updateMany({
       where: { hostId: session.hostId, state: "dispatched" },
-      data: { state: "pending" },
+      data: { state: "pending", attempt: { decrement: 1 }, dispatchedAt: null },
     });
     if (count > 0)
       this.#options.log.info("re-queued jobs of a closed session", { hostId: session.hostId, count });
@@ -141,7 +141,9 @@ export class FleetScheduler implements SessionHooks {
   /**
    * Jobs the catalog has in flight on the host that its Hello does not list
    * go back to pending: re-sending is safe, since an agent answers a job it
-   * finished with the stored result.
+   * finished with the stored result. The attempt is handed back, so the
+   * re-delivery carries the same attempt number: a higher one would tell the
+   * agent to run the job again (that is a retry, decided by its result).
    */
   async #requeueLost(entry: FleetHost, running: string[]): Promise<void> {
     const jobs = await this.#options.db.job.findMany({
@@ -152,7 +154,7 @@ export class FleetScheduler implements SessionHooks {
     if (lost.length === 0) return;
     await this.#options.db.job.updateMany({
       where: { id: { in: lost }, state: { in: IN_FLIGHT_STATES } },
-      data: { state: "pending" },
+      data: { state: "pending", attempt: { decrement: 1 }, dispatchedAt: null },
     });
     this.#options.log.info("re-queued jobs the agent is not running", {
       hostId: entry.host.id,

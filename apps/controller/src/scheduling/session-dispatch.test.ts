@@ -180,18 +180,22 @@ describe("dispatch over the session", () => {
       attempt: 1,
     });
 
-    // The agent restarts without the job: its Hello lists no running job, so the job goes out again.
+    // The agent restarts without the job: its Hello lists no running job, so the job goes out
+    // again under the same attempt (a higher one would make the agent run it a second time).
     const second = agent(identity, { runningJobIds: [] });
     expect(await first.ended).toMatchObject({ code: grpc.status.ABORTED });
     first.close();
     await until(() => second.of("job").length === 1, "job sent again");
-    expect(second.of("job")[0]).toMatchObject({ jobId: job.id, attempt: 2 });
+    expect(second.of("job")[0]).toMatchObject({ jobId: job.id, attempt: 1 });
 
     // The session drops before the agent accepted it: back to pending, waiting for the host.
     second.stream.end();
     await second.ended;
     second.close();
     await until(async () => (await jobState(job.id)) === "pending", "re-queued job");
+    expect(await controller.db.job.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({
+      attempt: 0,
+    });
 
     // A Hello that lists the job as running leaves it alone.
     await controller.db.job.update({ where: { id: job.id }, data: { state: "running" } });
