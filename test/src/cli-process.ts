@@ -77,20 +77,35 @@ export class DaemonProcess {
     }
   }
 
-  /** Resolves with the first log line (past or future) whose `msg` equals `msg`. */
+  /**
+   * Resolves with the first log line (past or future) whose `msg` equals `msg`;
+   * rejects at once if the process exits first.
+   */
   waitForLog(msg: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
     const match = (l: Record<string, unknown>) => l.msg === msg;
     const seen = this.lines.find(match);
     if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no "${msg}" log line in ${timeoutMs} ms; stderr:\n${this.#stderr}`)),
-        timeoutMs,
+    if (this.child.exitCode !== null || this.child.signalCode !== null)
+      return Promise.reject(
+        new Error(`no "${msg}" log line: the process has exited; stderr:\n${this.#stderr}`),
       );
+    return new Promise((resolve, reject) => {
+      const fail = (why: string) =>
+        reject(new Error(`no "${msg}" log line: ${why}; stderr:\n${this.#stderr}`));
+      const exited = (code: number | null) => {
+        clearTimeout(timer);
+        fail(`the process exited (${code})`);
+      };
+      const timer = setTimeout(() => {
+        this.child.off("exit", exited);
+        fail(`none in ${timeoutMs} ms`);
+      }, timeoutMs);
+      this.child.once("exit", exited);
       this.#waiters.push({
         match,
         resolve: (l) => {
           clearTimeout(timer);
+          this.child.off("exit", exited);
           resolve(l);
         },
       });

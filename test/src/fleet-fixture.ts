@@ -20,7 +20,7 @@ export interface ControllerSetup {
   dataDir: string;
   /** Catalog URL; the embedded SQLite file in the data dir when omitted. */
   catalogUrl?: string;
-  /** More `serve` options, e.g. ["--scheduler-interval", "500ms"]. */
+  /** More `serve` options, e.g. ["--scheduler-interval", "1s"]. */
   serveArgs?: string[];
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { runBackendSuite } from "@pwdr/repo/testing";
 import { createTestCa, makeTempDir, type TestCa } from "@pwdr/test-harness";
@@ -30,7 +31,7 @@ runBackendSuite("RemoteBackend over mutual TLS", async () => {
 });
 
 describe("RemoteBackend", () => {
-  it("reports a server that does not answer as backend_unavailable, which may be retried", async () => {
+  it("reports a server that does not answer within the retry window as backend_unavailable, which may be retried", async () => {
     const fixture = await startFixture({ ca, repositories: ["r"], grants: {} });
     const url = fixture.server.url;
     await fixture.close();
@@ -41,11 +42,44 @@ describe("RemoteBackend", () => {
       cert: identity.certPem,
       key: identity.keyPem,
       repository: "r",
+      retryWindowMs: 600,
     });
     await expect(backend.stat({ type: "config", name: "config" })).rejects.toMatchObject({
       code: "backend_unavailable",
       retryable: true,
     });
+  });
+
+  it("waits out a server restart: a save made while the server is down lands once it is back", async () => {
+    const fixture = await startFixture({
+      ca,
+      repositories: ["r"],
+      grants: { controller: [{ repository: "r", access: "admin" }] },
+    });
+    const backend = await fixture.client("controller", "r");
+    await backend.create();
+    const { port } = fixture.server;
+    await fixture.server.close();
+    const serverCert = await ca.issueServer();
+    const data = new TextEncoder().encode("saved across a restart");
+    const name = createHash("sha256").update(data).digest("hex");
+    const saving = backend.save({ type: "data", name }, data);
+    await new Promise((r) => setTimeout(r, 700));
+    const again = await startStorageServer({
+      ca: ca.ca.certPem,
+      cert: serverCert.certPem,
+      key: serverCert.keyPem,
+      port,
+      repositories: fixture.roots,
+      authorize: () => "admin",
+    });
+    try {
+      await saving;
+      expect((await backend.load({ type: "data", name })).toString()).toBe("saved across a restart");
+    } finally {
+      await backend.close();
+      await again.close();
+    }
   });
 
   it("fails as backend_unavailable when either side's certificate comes from another CA", async () => {

@@ -13,7 +13,35 @@ export interface RemoteBackendOptions extends TlsClientOptions {
   repository: string;
   /** A request with no progress for this long fails as backend_unavailable. Default 2 minutes. */
   timeoutMs?: number;
+  /**
+   * How long a request that could not reach the server (connection refused or
+   * cut) is tried again, with backoff, before it fails as backend_unavailable:
+   * a controller restart then pauses a backup instead of failing it. Every
+   * request is safe to repeat (files are named by their content, and the same
+   * content again is a no-op). Default 1 minute; 0 tries once.
+   */
+  retryWindowMs?: number;
 }
+
+// Failures of the connection itself; a TLS refusal (wrong CA, revoked
+// certificate) is an answer, and repeating it would only delay the error.
+const TRANSIENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ERR_HTTP2_GOAWAY_SESSION",
+]);
+
+function transient(err: unknown): boolean {
+  for (let e = err as { cause?: unknown; code?: string } | undefined; e; e = e.cause as typeof e) {
+    if (TRANSIENT_CODES.has(e.code ?? "")) return true;
+  }
+  return false;
+}
+
+const FIRST_RETRY_DELAY_MS = 250;
+const MAX_RETRY_DELAY_MS = 8_000;
 
 function originOf(url: string): string {
   let parsed: URL;
@@ -47,6 +75,7 @@ export class RemoteBackend implements Backend {
   readonly location: string;
   readonly #repository: string;
   readonly #connection: Http2Connection;
+  readonly #retryWindowMs: number;
 
   constructor(options: RemoteBackendOptions) {
     const origin = originOf(options.url);
@@ -56,16 +85,38 @@ export class RemoteBackend implements Backend {
     this.#repository = options.repository;
     this.location = `remote:${origin}/${options.repository}`;
     this.#connection = new Http2Connection(origin, options, options.timeoutMs ?? 120_000);
+    this.#retryWindowMs = options.retryWindowMs ?? 60_000;
   }
 
-  /** Sends one request; error answers become the RepoError the server raised (a HEAD 404 is an answer, not an error). */
+  /**
+   * Sends one request; error answers become the RepoError the server raised
+   * (a HEAD 404 is an answer, not an error). A DELETE answered 404 after a
+   * cut-off attempt had already removed the file.
+   */
   async #call(headers: OutgoingHttpHeaders, body?: readonly Uint8Array[]): Promise<Response> {
-    const response = await this.#connection.request(headers, body);
-    const missingOnStat = headers[":method"] === "HEAD" && response.status === 404;
-    if (response.status >= 400 && !missingOnStat) {
+    const { response, retried } = await this.#send(headers, body);
+    const missing = response.status === 404;
+    const method = headers[":method"];
+    if (response.status >= 400 && !(missing && (method === "HEAD" || (method === "DELETE" && retried)))) {
       throw errorFromResponse(response.status, response.body, this.location);
     }
     return response;
+  }
+
+  async #send(
+    headers: OutgoingHttpHeaders,
+    body?: readonly Uint8Array[],
+  ): Promise<{ response: Response; retried: boolean }> {
+    const giveUpAt = Date.now() + this.#retryWindowMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return { response: await this.#connection.request(headers, body), retried: attempt > 0 };
+      } catch (err) {
+        const delay = Math.min(FIRST_RETRY_DELAY_MS * 2 ** attempt, MAX_RETRY_DELAY_MS);
+        if (!transient(err) || Date.now() + delay > giveUpAt) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   #path(handle: FileHandle): string {
