@@ -130,6 +130,18 @@ describe("pwdr-controller api (the operator CLI) in-process", () => {
     );
     const listed = JSON.parse(await api("--token", token, "--json", "policies", "list"));
     expect(listed).toEqual([expect.objectContaining({ name: "fleet", schedule: "15 2 * * *" })]);
+
+    const id = listed[0].id as string;
+    await writeFile(file, JSON.stringify({ schedule: "30 3 * * *", selector: {}, retention: null }));
+    expect(await api("--token", token, "policies", "update", id, "--file", file)).toBe(
+      `updated policy fleet (${id})\n`,
+    );
+    expect(JSON.parse(await api("--token", token, "policies", "show", id))).toMatchObject({
+      schedule: "30 3 * * *",
+      selector: {},
+    });
+    expect(await api("--token", token, "policies", "delete", id)).toBe(`deleted policy ${id}\n`);
+    expect(JSON.parse(await api("--token", token, "--json", "policies", "list"))).toEqual([]);
   });
 
   it("shows hosts as a table and one host field by field", async () => {

@@ -57,6 +57,10 @@ export class ApiClient {
     return this.#call<T>("GET", path);
   }
 
+  patch<T>(path: string, body: object): Promise<T> {
+    return this.#call<T>("PATCH", path, body);
+  }
+
   /** `headers` carries e.g. an Idempotency-Key; the token and content type are set here. */
   post<T>(path: string, body: object, headers: Record<string, string> = {}): Promise<T> {
     return this.#call<T>("POST", path, body, headers);

@@ -163,7 +163,7 @@ function readJsonFile(file: string): object {
 }
 
 function policiesCommand(): Command {
-  const policies = new Command("policies").description("backup policies (viewer reads, admin creates)");
+  const policies = new Command("policies").description("backup policies (viewer reads, admin changes)");
   policies
     .command("list")
     .description("list policies")
@@ -192,6 +192,46 @@ function policiesCommand(): Command {
       const body = readJsonFile(opts.file);
       const created = await client.post<Policy>("/policies", body);
       print(json, created, () => `created policy ${created.name} (${created.id})\n`);
+    });
+  policies
+    .command("show")
+    .description("show a policy as stored (null fields inherit from the parent)")
+    .argument("<id>", "policy id")
+    .action(async (id: string, _opts: object, command: Command) => {
+      const { client } = clientFrom(command);
+      const policy = await client.get<Policy>(`/policies/${encodeURIComponent(id)}`);
+      process.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
+    });
+  policies
+    .command("update")
+    .description("change a policy from a JSON file: fields given replace, null clears (inherit), others stay")
+    .argument("<id>", "policy id")
+    .requiredOption("--file <file>", 'JSON document, e.g. {"schedule":"30 3 * * *","retention":null}')
+    .action(async (id: string, opts: { file: string }, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const updated = await client.patch<Policy>(
+        `/policies/${encodeURIComponent(id)}`,
+        readJsonFile(opts.file),
+      );
+      print(json, updated, () => `updated policy ${updated.name} (${updated.id})\n`);
+    });
+  policies
+    .command("delete")
+    .description("delete a policy no child policy or unfinished job refers to")
+    .argument("<id>", "policy id")
+    .action(async (id: string, _opts: object, command: Command) => {
+      const { client, json } = clientFrom(command);
+      await client.delete(`/policies/${encodeURIComponent(id)}`);
+      print(json, { deleted: id }, () => `deleted policy ${id}\n`);
+    });
+  policies
+    .command("effective")
+    .description("the policy that governs a host, field by field with the policy each came from")
+    .argument("<host>", "host id")
+    .action(async (host: string, _opts: object, command: Command) => {
+      const { client } = clientFrom(command);
+      const effective = await client.get<unknown>(`/hosts/${encodeURIComponent(host)}/policy`);
+      process.stdout.write(`${JSON.stringify(effective, null, 2)}\n`);
     });
   return policies;
 }

@@ -12,6 +12,7 @@ import { type ConcurrencyLimits, DEFAULT_LIMITS } from "./dispatch-load.js";
 import { dispatchDue, IN_FLIGHT_STATES } from "./dispatcher.js";
 import { type FleetHost, loadFleet } from "./fleet-view.js";
 import { createDueJobs } from "./job-creation.js";
+import { failOverdueJobs } from "./overdue-jobs.js";
 import { checkRpo } from "./rpo.js";
 
 export const DEFAULT_SCHEDULER_INTERVAL_MS = 5_000;
@@ -186,6 +187,7 @@ export class FleetScheduler implements SessionHooks {
       const created = await createDueJobs(db, fleet.hosts.values(), now, this.#ensured);
       if (created > 0) log.info("scheduled jobs created", { count: created });
       await checkRpo(db, log, fleet.hosts.values(), now);
+      await failOverdueJobs(db, this.#options.sessions, log, now);
     } catch (err) {
       log.error("scheduler tick failed", { error: String(err) });
     }

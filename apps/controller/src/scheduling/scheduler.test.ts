@@ -10,6 +10,7 @@ import { type ControllerMessageBody, type LiveSession, SessionRegistry } from ".
 import { dispatchDue } from "./dispatcher.js";
 import { loadFleet } from "./fleet-view.js";
 import { createDueJobs } from "./job-creation.js";
+import { failOverdueJobs } from "./overdue-jobs.js";
 import { checkRpo } from "./rpo.js";
 
 const log = createLogger("scheduler-test", "error");
@@ -240,5 +241,38 @@ describe("RPO", () => {
     expect((await db.host.findUniqueOrThrow({ where: { id: host.id } })).rpoBreachedSince).toEqual(
       local(21, 0),
     );
+  });
+});
+
+describe("jobs overdue on a host that went away", () => {
+  it("fails a job past its deadline and grace only while its host is not connected", async () => {
+    const host = await addHost("pi-gone");
+    const sent = local(20, 2);
+    const job = (state: string, key: string, dispatchedAt: Date) =>
+      db.job.create({
+        data: {
+          kind: "backup",
+          hostId: host.id,
+          scheduledFor: sent,
+          state,
+          dispatchedAt,
+          attempt: 1,
+          idempotencyKey: key,
+          params: { spec: {}, timeoutMs: 3_600_000 },
+        },
+      });
+    const late = await job("running", "late", sent);
+    const recent = await job("dispatched", "recent", local(20, 8, 30));
+    const now = local(20, 9);
+    const sessions = new SessionRegistry();
+    connect(sessions, [host.id]);
+    expect(await failOverdueJobs(db, sessions, log, now)).toBe(0);
+
+    expect(await failOverdueJobs(db, new SessionRegistry(), log, now)).toBe(1);
+    expect(await db.job.findUniqueOrThrow({ where: { id: late.id } })).toMatchObject({
+      state: "failed",
+      reason: expect.stringMatching(/^deadline_exceeded: /),
+    });
+    expect((await db.job.findUniqueOrThrow({ where: { id: recent.id } })).state).toBe("dispatched");
   });
 });

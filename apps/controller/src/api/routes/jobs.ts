@@ -146,6 +146,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteOptions> = async (app,
     async (request, reply) => {
       const { job, created } = await create({
         ...request.body,
+        spec: request.body.spec ?? {},
         idempotencyKey: request.headers["idempotency-key"],
         createdBy: `token:${request.principal?.name ?? "unknown"}`,
       });

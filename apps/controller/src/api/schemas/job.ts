@@ -103,12 +103,14 @@ export const JobInput = Type.Object(
   {
     hostId: Id,
     kind: JobKind,
-    spec: Type.Record(Type.String(), Type.Unknown(), {
-      description:
-        "What the job does, by kind: backup {sources?, tags?}; restore {recoveryPointId, sources?, targetPrefix?, " +
-        "dryRun?, manageServices?}; verify {readDataSubset?}; drill {recoveryPointId?}; prune {retention, dryRun?}; " +
-        'service {action: "stop"|"start"|"restart", services?}',
-    }),
+    spec: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          "What the job does, by kind: backup {sources?, tags?}; restore {recoveryPointId, sources?, targetPrefix?, " +
+          "dryRun?, manageServices?}; verify {readDataSubset?}; drill {recoveryPointId?}; prune {retention, dryRun?}; " +
+          'service {action: "stop"|"start"|"restart", services?}. Omitted: {} (a kind that needs a field says so)',
+      }),
+    ),
     retry: Type.Optional(RetrySettings),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 7 * 86_400_000 })),
   },
