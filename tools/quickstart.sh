@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Quick start: installs what is needed, builds, then runs a controller with
 # its embedded SQLite catalog and one agent enrolled to it, on this machine,
-# on loopback, and backs up the project's docs into a local encrypted
-# repository. State lives in .pwdr-quickstart/; Ctrl-C stops both.
+# on loopback, gives the fleet a policy and backs up the project's docs
+# through the REST API into the host's repository on the controller.
+# State lives in .pwdr-quickstart/; Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -42,31 +43,46 @@ else
   node -e 'const f=process.argv[1],j=JSON.parse(require("fs").readFileSync(f));j.sessionAddress=process.argv[2];require("fs").writeFileSync(f,JSON.stringify(j,null,2))' \
     "$state/agent/identity/identity.json" "127.0.0.1:$session_port"
 fi
-$agent run --data-dir "$state/agent" 2>"$state/agent.log" &
+# The agent's config: what to back up (here the project's docs) into its
+# repository on the controller; schedules come from the controller's policy.
+cat >"$state/agent/agent.yaml" <<YAML
+host: quickstart
+stateDir: $state/agent/state
+controller: { dataDir: $state/agent }
+repository: { controller: true, dataDir: $state/agent }
+sources:
+  - { kind: files, name: docs, paths: [$root/docs] }
+YAML
+$agent run --data-dir "$state/agent" -c "$state/agent/agent.yaml" 2>"$state/agent.log" &
 agent_pid=$!
 
 for _ in $(seq 100); do $controller hosts --data-dir "$state/controller" | grep -q online && break; sleep 0.2; done
 $controller hosts --data-dir "$state/controller"
 
-# A first real backup into a local encrypted repository: the project's docs.
-export PWDR_REPOSITORY=$state/repo PWDR_PASSWORD_FILE=$state/repo.pass
-if [[ ! -f $state/repo/config ]]; then
-  (umask 077 && head -c 24 /dev/urandom | base64 >"$PWDR_PASSWORD_FILE")
-  $agent init
+# An admin API token for this run, a fleet policy (hourly backups, keep 24),
+# then a first backup started through the REST API, followed to the end.
+token=$($controller api-token create --data-dir "$state/controller" --role admin --name "quickstart-$(date +%s)")
+ca=$state/controller/pki/ca.crt
+api() { $controller api --url "https://127.0.0.1:$api_port" --ca "$ca" --token "$token" "$@"; }
+if ! api --json policies list | grep -q '"name":"quickstart"'; then
+  echo '{"name":"quickstart","selector":{},"schedule":"0 * * * *","retention":{"keepLast":24}}' >"$state/policy.json"
+  api policies create --file "$state/policy.json"
 fi
-$agent backup "$root/docs" --tag quickstart
-$agent snapshots
+host_id=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).hostId)' "$state/agent/identity/identity.json")
+api jobs start "$host_id" backup --wait
+api recovery-points list --host "$host_id"
 cat <<INFO
 
-PWDR is running: a controller (SQLite catalog) and one agent connected over mutual TLS.
+PWDR is running: a controller (SQLite catalog) and one agent connected over mutual TLS,
+its backups stored on the controller under a fleet policy.
   controller log   $state/controller.log
   agent log        $state/agent.log
   catalog          $state/controller/catalog.db
-  controller CA    $state/controller/pki/ca.crt
-  repository       $state/repo (password in $state/repo.pass)
-  try              PWDR_REPOSITORY=$state/repo PWDR_PASSWORD_FILE=$state/repo.pass node apps/agent/dist/main.js ls latest -R
-  list hosts       node apps/controller/dist/main.js hosts --data-dir $state/controller
-  REST API         https://127.0.0.1:$api_port/api/v1 (token: node apps/controller/dist/main.js api-token create --data-dir $state/controller --role admin --name me)
+  controller CA    $ca
+  host repository  $state/controller/repos/$host_id
+  jobs             node apps/controller/dist/main.js api --url https://127.0.0.1:$api_port --ca $ca --token $token jobs list
+  policy           ... policies effective $host_id
+  REST API         https://127.0.0.1:$api_port/api/v1 (admin token above; OpenAPI at /api/v1/openapi.json)
 Press Ctrl-C to stop both.
 INFO
 wait
