@@ -8,7 +8,16 @@ export type HostState = (typeof HOST_STATES)[number];
 export const REPOSITORY_KINDS = ["local", "controller", "s3"] as const;
 export type RepositoryKind = (typeof REPOSITORY_KINDS)[number];
 
-export const JOB_KINDS = ["backup", "restore", "verify", "prune", "drill", "service"] as const;
+export const JOB_KINDS = [
+  "backup",
+  "restore",
+  "verify",
+  "prune",
+  "drill",
+  "service",
+  "health",
+  "command",
+] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATES = [
@@ -37,3 +46,33 @@ export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 export const API_TOKEN_ROLES = ["viewer", "operator", "admin"] as const;
 export type ApiTokenRole = (typeof API_TOKEN_ROLES)[number];
+
+export const DR_RUN_KINDS = ["host-restore", "plan", "drill"] as const;
+export type DrRunKind = (typeof DR_RUN_KINDS)[number];
+
+export const DR_RUN_STATES = [
+  "planned",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelling",
+  "cancelled",
+] as const;
+export type DrRunState = (typeof DR_RUN_STATES)[number];
+
+export const DR_STEP_STATES = ["pending", "running", "succeeded", "failed", "skipped", "cancelled"] as const;
+export type DrStepState = (typeof DR_STEP_STATES)[number];
+
+export const DR_STEP_ACTIONS = [
+  "assess",
+  "stop-services",
+  "restore-database",
+  "restore-redis",
+  "restore-config",
+  "restore-data",
+  "start-services",
+  "verify-health",
+  "command",
+  "take-over",
+] as const;
+export type DrStepAction = (typeof DR_STEP_ACTIONS)[number];

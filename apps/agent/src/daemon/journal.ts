@@ -7,7 +7,7 @@ import type { JobName } from "../config/agent-config.js";
 export type RunTrigger = "schedule" | "catch-up" | "manual" | "controller";
 export type RunStatus = "running" | "ok" | "partial" | "failed" | "cancelled" | "abandoned";
 /** What a run did: the config's job names, plus a restore or a service action the controller asked for. */
-export type RecordedJob = JobName | "restore" | "service";
+export type RecordedJob = JobName | "restore" | "service" | "health" | "command";
 
 /** One run of a job as the journal keeps it: no secrets, only what an operator needs to see. */
 export interface RunRecord {

@@ -2,7 +2,7 @@ import type { Job } from "@pwdr/protocol";
 import type { RecordedJob } from "../daemon/journal.js";
 
 /** JobResult.kind: what the controller calls each job. */
-export type JobKind = "backup" | "restore" | "verify" | "prune" | "drill" | "service";
+export type JobKind = "backup" | "restore" | "verify" | "prune" | "drill" | "service" | "health" | "command";
 
 const KIND_OF_SPEC = {
   backup: "backup",
@@ -11,6 +11,8 @@ const KIND_OF_SPEC = {
   prune: "prune",
   drill: "drill",
   serviceAction: "service",
+  healthCheck: "health",
+  command: "command",
 } as const satisfies Record<NonNullable<Job["spec"]["case"]>, JobKind>;
 
 export function kindOf(job: Job): JobKind | undefined {

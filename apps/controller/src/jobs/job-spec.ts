@@ -31,6 +31,13 @@ export const RestoreSpec = Type.Object(
     ),
     dryRun: Type.Optional(Type.Boolean()),
     manageServices: Type.Optional(Type.Boolean()),
+    repository: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z0-9-]{1,64}$",
+        description:
+          "Another host's repository to read (a DR run's replacement host); the host's own when omitted",
+      }),
+    ),
   },
   { additionalProperties: false, description: "Restore a recovery point (or some of its sources)" },
 );
@@ -65,6 +72,25 @@ export const ServiceSpec = Type.Object(
   { additionalProperties: false, description: "Stop, start or restart the host's services" },
 );
 
+const Seconds = Type.Integer({ minimum: 1, maximum: 86_400 });
+
+export const HealthSpec = Type.Object(
+  {
+    url: Type.Optional(Type.String({ pattern: "^https?://", maxLength: 2048 })),
+    timeoutSeconds: Type.Optional(Seconds),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Wait until the host's application answers its health check (the host definition's when no url)",
+  },
+);
+
+export const CommandSpec = Type.Object(
+  { command: Type.String({ minLength: 1, maxLength: 4096 }), timeoutSeconds: Type.Optional(Seconds) },
+  { additionalProperties: false, description: "Run a command on the host through /bin/sh" },
+);
+
 export const JOB_SPECS = {
   backup: BackupSpec,
   restore: RestoreSpec,
@@ -72,6 +98,8 @@ export const JOB_SPECS = {
   drill: DrillSpec,
   prune: PruneSpec,
   service: ServiceSpec,
+  health: HealthSpec,
+  command: CommandSpec,
 } as const satisfies Record<JobKind, TSchema>;
 
 export type RestoreSpec = Static<typeof RestoreSpec>;

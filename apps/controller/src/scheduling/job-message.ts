@@ -66,6 +66,27 @@ export function specMessage(kind: string, spec: Spec, repository: string): SpecI
           targetPrefix: text(spec.targetPrefix),
           dryRun: spec.dryRun === true,
           manageServices: spec.manageServices === true,
+          repository: text(spec.repository),
+        },
+      };
+    case "health":
+      return {
+        case: "healthCheck",
+        value: {
+          url: text(spec.url),
+          ...(typeof spec.timeoutSeconds === "number"
+            ? { timeout: durationFromMs(spec.timeoutSeconds * 1_000) }
+            : {}),
+        },
+      };
+    case "command":
+      return {
+        case: "command",
+        value: {
+          command: text(spec.command),
+          ...(typeof spec.timeoutSeconds === "number"
+            ? { timeout: durationFromMs(spec.timeoutSeconds * 1_000) }
+            : {}),
         },
       };
     case "service":
