@@ -328,25 +328,19 @@ retry: { attempts: 2, initialDelayMs: 200, maxDelayMs: 1000 }
 
     const api = await controller.api();
     const { token } = await api.post<{ token: string }>("/api/v1/enrollment-tokens", { ttl: "5m" });
-    const first = await runCli(AGENT_MAIN, [
-      "enroll",
-      "--controller",
-      controller.enrollAddress,
-      "--token",
-      token,
-      "--data-dir",
-      join(dir, "once"),
-    ]);
+    const enroll = (dataDir: string) =>
+      runCli(AGENT_MAIN, [
+        "enroll",
+        "--controller",
+        controller.enrollAddress,
+        "--token",
+        token,
+        "--data-dir",
+        dataDir,
+      ]);
+    const first = await enroll(join(dir, "once"));
     expect(first.code, first.stderr).toBe(0);
-    const replay = await runCli(AGENT_MAIN, [
-      "enroll",
-      "--controller",
-      controller.enrollAddress,
-      "--token",
-      token,
-      "--data-dir",
-      join(dir, "twice"),
-    ]);
+    const replay = await enroll(join(dir, "twice"));
     expect(replay.code).toBe(1);
     expect(replay.stderr).toContain("already used");
 

@@ -26,6 +26,12 @@ export function retentionMessage(retention: PolicyRetention | null | undefined) 
   });
 }
 
+function timeoutOf(spec: Spec) {
+  return typeof spec.timeoutSeconds === "number"
+    ? { timeout: durationFromMs(spec.timeoutSeconds * 1_000) }
+    : {};
+}
+
 const SERVICE_ACTIONS: Record<string, ServiceAction> = {
   stop: ServiceAction.STOP,
   start: ServiceAction.START,
@@ -70,25 +76,9 @@ export function specMessage(kind: string, spec: Spec, repository: string): SpecI
         },
       };
     case "health":
-      return {
-        case: "healthCheck",
-        value: {
-          url: text(spec.url),
-          ...(typeof spec.timeoutSeconds === "number"
-            ? { timeout: durationFromMs(spec.timeoutSeconds * 1_000) }
-            : {}),
-        },
-      };
+      return { case: "healthCheck", value: { url: text(spec.url), ...timeoutOf(spec) } };
     case "command":
-      return {
-        case: "command",
-        value: {
-          command: text(spec.command),
-          ...(typeof spec.timeoutSeconds === "number"
-            ? { timeout: durationFromMs(spec.timeoutSeconds * 1_000) }
-            : {}),
-        },
-      };
+      return { case: "command", value: { command: text(spec.command), ...timeoutOf(spec) } };
     case "service":
       return {
         case: "serviceAction",
