@@ -13,11 +13,13 @@ import {
 import type { KdfParams } from "@pwdr/repo";
 import { DEFAULT_AGENT_CERT_VALIDITY_MS } from "./agent-certificate-signing.js";
 import { startApiServer } from "./api/api-server.js";
+import { CertificateWatch } from "./certificate-watch.js";
 import { type ControllerPki, loadOrCreateControllerPki } from "./controller-pki.js";
 import { enrollmentHandlers } from "./enrollment-service.js";
 import { startFleetStorage } from "./fleet-storage/fleet-storage.js";
 import type { HostRepositories } from "./fleet-storage/host-repositories.js";
 import { storageHandlers } from "./fleet-storage/storage-service.js";
+import { HostPresence } from "./host-presence.js";
 import { SessionRegistry } from "./session-registry.js";
 import { sessionHandlers } from "./session-service.js";
 
@@ -57,6 +59,10 @@ export interface RunningController {
   catalogUrl: string;
   close(): Promise<void>;
 }
+
+// Each agent holds one connection with one stream. Channelz would keep
+// bookkeeping per connection that nothing here reads.
+const SESSION_SERVER_OPTIONS: grpc.ServerOptions = { "grpc.enable_channelz": 0 };
 
 function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
   return new Promise((ok, fail) =>
@@ -98,7 +104,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
     throw err;
   });
 
-  const sessionServer = new grpc.Server();
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
+  const presence = new HostPresence(catalog.db, { log });
+  const certificates = new CertificateWatch(catalog.db, { intervalMs: heartbeatIntervalMs, log });
+  const sessionServer = new grpc.Server(SESSION_SERVER_OPTIONS);
   const sessionCreds = serverCredentials({
     caPem: pki.ca.certPem,
     identity: pki.server,
@@ -114,7 +123,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
       pki,
       certificateValidityMs,
       sessions,
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
+      presence,
+      certificates,
+      heartbeatIntervalMs,
       log,
     }),
   );
@@ -160,6 +171,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
   }).catch(async (err: unknown) => {
     // Without this the gRPC servers would keep a half-started controller alive.
     await Promise.all([shutdown(sessionServer), shutdown(enrollServer), storage.server.close()]);
+    certificates.close();
+    await presence.close();
     await catalog.close();
     throw new Error(
       `REST API cannot listen on ${host}:${options.apiPort ?? 0} (${(err as Error).message}); pick another --api-port`,
@@ -191,6 +204,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
         api.close(),
         storage.server.close(),
       ]);
+      certificates.close();
+      await presence.close();
       await catalog.close();
     },
   };
