@@ -17,7 +17,7 @@ export interface CertificateWatchOptions {
 const FINGERPRINTS_PER_QUERY = 900;
 
 /**
- * Re-checks the certificates of all open streams in the catalog on a timer, a
+ * Re-checks the certificates of all open streams in the catalog on a timer,
  * up to 900 per query, and ends the streams whose certificate was revoked,
  * expired or deleted, or whose host was decommissioned. Revocation by this
  * controller ends a stream at once (the session registry); this sweep catches
