@@ -10,6 +10,7 @@
 // simulated agent receives ControllerMessage.job).
 // usage: npx tsc -b tsconfig.json && node tools/bench/session-bench.mjs
 //          [--sessions 1000,5000,10000] [--duration 60] [--runs 1] [--job-rate 10] [--loadgens 1] [--json]
+//          [--concurrency 64] [--controller-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"]
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
@@ -43,6 +44,8 @@ const { values: args } = parseArgs({
     loadgens: { type: "string", default: "1" },
     concurrency: { type: "string", default: "64" },
     json: { type: "boolean", default: false },
+    // Extra node flags for the controller, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    "controller-node-args": { type: "string", default: "" },
   },
 });
 const levels = args.sessions.split(",").map(Number);
@@ -122,13 +125,13 @@ function procStat(pid) {
 }
 
 async function startController(dataDir) {
-  const logFile = join(dataDir, "controller.log");
   const child = spawn(
     "sh",
     [
       "-c",
       RAISE_NOFILE,
       process.execPath,
+      ...args["controller-node-args"].split(" ").filter(Boolean),
       CONTROLLER_MAIN,
       "serve",
       "--data-dir",
@@ -249,6 +252,7 @@ async function runLevel(fx, n) {
     // ---- connect ----
     const t0 = Date.now();
     const cpu0 = procStat(controller.pid).cpuS;
+    const genCpu0 = loadgens.map((g) => procStat(g.child.pid).cpuS);
     const opened = await Promise.all(
       loadgens.map((g) =>
         request(
@@ -268,6 +272,10 @@ async function runLevel(fx, n) {
     );
     const connectS = (Date.now() - t0) / 1000;
     const connectCpuPct = ((procStat(controller.pid).cpuS - cpu0) / connectS) * 100;
+    const connectLoadgenCpuPct = loadgens.reduce(
+      (s, g, i) => s + ((procStat(g.child.pid).cpuS - genCpu0[i]) / connectS) * 100,
+      0,
+    );
     const sessions = opened.reduce((s, o) => s + o.ok, 0);
     const failed = opened.reduce((s, o) => s + o.failed, 0);
     say(
@@ -342,6 +350,7 @@ async function runLevel(fx, n) {
       dropped,
       connectS,
       connectCpuPct,
+      connectLoadgenCpuPct,
       idleRssMiB: idle.rssMiB,
       rssMiB: Math.max(rssMaxMiB, stopAt.ctl.rssMiB),
       hwmMiB: stopAt.ctl.hwmMiB,
