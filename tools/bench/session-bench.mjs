@@ -143,10 +143,16 @@ async function startController(dataDir) {
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let log = "";
+  let tail = [];
   child.stderr.on("data", (d) => {
     // Keep the start line and any errors; the per-session info lines are thousands.
-    for (const line of d.toString().split("\n"))
+    for (const line of d.toString().split("\n")) {
       if (line.includes('"controller started"') || line.includes('"level":"error"')) log += `${line}\n`;
+      if (line) tail = [...tail.slice(-39), line];
+    }
+  });
+  child.on("exit", (code, signal) => {
+    if (!child.stopping) say(`controller exited (${code ?? signal}); its last lines:\n${tail.join("\n")}`);
   });
   for (let i = 0; i < 600; i++) {
     const started = /"controller started".*"sessionAddress":"([^"]+)"/.exec(log);
@@ -160,6 +166,7 @@ async function startController(dataDir) {
 
 async function stop(child) {
   if (child.exitCode !== null) return;
+  child.stopping = true;
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
   await once(child, "exit");
