@@ -13,11 +13,13 @@ import {
 import type { KdfParams } from "@pwdr/repo";
 import { DEFAULT_AGENT_CERT_VALIDITY_MS } from "./agent-certificate-signing.js";
 import { startApiServer } from "./api/api-server.js";
+import { CertificateWatch } from "./certificate-watch.js";
 import { type ControllerPki, loadOrCreateControllerPki } from "./controller-pki.js";
 import { enrollmentHandlers } from "./enrollment-service.js";
 import { startFleetStorage } from "./fleet-storage/fleet-storage.js";
 import type { HostRepositories } from "./fleet-storage/host-repositories.js";
 import { storageHandlers } from "./fleet-storage/storage-service.js";
+import { HostPresence } from "./host-presence.js";
 import { JobResults } from "./jobs/job-results.js";
 import { LiveProgress } from "./jobs/live-progress.js";
 import type { ConcurrencyLimits } from "./scheduling/dispatch-load.js";
@@ -67,6 +69,10 @@ export interface RunningController {
   catalogUrl: string;
   close(): Promise<void>;
 }
+
+// Each agent holds one connection with one stream. Channelz would keep
+// bookkeeping per connection that nothing here reads.
+const SESSION_SERVER_OPTIONS: grpc.ServerOptions = { "grpc.enable_channelz": 0 };
 
 function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
   return new Promise((ok, fail) =>
@@ -118,7 +124,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
   });
 
   const progress = new LiveProgress();
-  const sessionServer = new grpc.Server();
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
+  const presence = new HostPresence(catalog.db, { log });
+  const certificates = new CertificateWatch(catalog.db, { intervalMs: heartbeatIntervalMs, log });
+  const sessionServer = new grpc.Server(SESSION_SERVER_OPTIONS);
   const sessionCreds = serverCredentials({
     caPem: pki.ca.certPem,
     identity: pki.server,
@@ -134,7 +143,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
       pki,
       certificateValidityMs,
       sessions,
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
+      presence,
+      certificates,
+      heartbeatIntervalMs,
       jobs: new JobResults({ db: catalog.db, progress, log }),
       log,
       hooks: scheduler,
@@ -189,6 +200,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
   }).catch(async (err: unknown) => {
     // Without this the gRPC servers would keep a half-started controller alive.
     await Promise.all([shutdown(sessionServer), shutdown(enrollServer), storage.server.close()]);
+    certificates.close();
+    await presence.close();
     await catalog.close();
     throw new Error(
       `REST API cannot listen on ${host}:${options.apiPort ?? 0} (${(err as Error).message}); pick another --api-port`,
@@ -223,6 +236,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
         api.close(),
         storage.server.close(),
       ]);
+      certificates.close();
+      await presence.close();
       await catalog.close();
     },
   };

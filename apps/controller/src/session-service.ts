@@ -17,7 +17,9 @@ import {
 } from "@pwdr/protocol";
 import { type CertificateRefusal, checkAgentCertificate, isRefusal } from "./agent-certificates.js";
 import { type RenewalDeps, renewAgentCertificate } from "./certificate-renewal.js";
+import type { CertificateWatch } from "./certificate-watch.js";
 import { RpcError } from "./grpc-errors.js";
+import type { HostPresence } from "./host-presence.js";
 import type { JobResults } from "./jobs/job-results.js";
 import type {
   ControllerMessageBody,
@@ -29,6 +31,10 @@ import type {
 export interface SessionDeps extends RenewalDeps {
   db: Catalog;
   sessions: SessionRegistry;
+  /** Batches heartbeats and disconnects into the catalog. */
+  presence: HostPresence;
+  /** Re-checks the certificates of open streams. */
+  certificates: CertificateWatch;
   heartbeatIntervalMs: number;
   /** Records job acceptances, progress and results. */
   jobs: JobResults;
@@ -42,7 +48,7 @@ type SessionCall = grpc.ServerDuplexStream<RequestOf<SessionMethod>, ResponseIni
 
 interface SessionPeer {
   hostId: string;
-  /** The certificate this stream was opened with; checked again on every heartbeat. */
+  /** The certificate this stream was opened with; the certificate watch checks it again. */
   fingerprintSha256: string;
 }
 
@@ -113,6 +119,7 @@ class AgentSession implements LiveSession {
 
   async #hello(hello: Hello): Promise<void> {
     this.#greeted = true;
+    await this.deps.presence.settle(this.hostId);
     const host = await this.deps.db.host.update({
       where: { id: this.hostId },
       data: {
@@ -145,18 +152,10 @@ class AgentSession implements LiveSession {
     await this.deps.hooks?.helloed(this, hello);
   }
 
-  // Revocation by this controller ends the stream at once; this check also catches
-  // expiry and revocations written by another process (a replica, the local CLI).
+  // No query here: the presence writer batches it, and the certificate watch
+  // re-checks the certificate on its own timer.
   async #touch(): Promise<void> {
-    const check = await checkAgentCertificate(this.deps.db, this.peer.fingerprintSha256);
-    if (isRefusal(check)) {
-      this.close(check.code, check.reason);
-      return;
-    }
-    await this.deps.db.host.update({
-      where: { id: this.hostId },
-      data: { lastSeenAt: new Date(), state: "online" },
-    });
+    this.deps.presence.seen(this.hostId);
   }
 
   // Once per stream: the agent reconnects with the new certificate, so a second
@@ -197,8 +196,9 @@ class AgentSession implements LiveSession {
 
   async ended(): Promise<void> {
     this.#closed = true;
+    this.deps.certificates.unwatch(this);
     if (!this.deps.sessions.remove(this)) return;
-    await this.deps.db.host.update({ where: { id: this.hostId }, data: { state: "offline" } });
+    this.deps.presence.offline(this.hostId);
     this.deps.log.info("agent session closed", { hostId: this.hostId, sessionId: this.sessionId });
     await this.deps.hooks?.ended(this);
   }
@@ -207,6 +207,7 @@ class AgentSession implements LiveSession {
 function serve(deps: SessionDeps, call: SessionCall, peer: SessionPeer): void {
   const { hostId } = peer;
   const session = new AgentSession(peer, call, deps);
+  deps.certificates.watch(session, peer.fingerprintSha256);
   let queue = Promise.resolve();
   const fail = (err: unknown) => {
     deps.log.error("session message failed", { hostId, error: String(err) });
