@@ -15,6 +15,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +58,7 @@ const say = (line) => process.stderr.write(`${line}\n`);
 
 if (!existsSync(CONTROLLER_MAIN)) throw new Error("build first: npx tsc -b tsconfig.json");
 const { loadOrCreateControllerPki } = await import(join(ROOT, "apps/controller/dist/controller-pki.js"));
+const { createApiToken } = await import(join(ROOT, "apps/controller/dist/api-tokens.js"));
 
 // ---------- fixture: one CA and a certificate per host, kept across runs ----------
 
@@ -114,6 +116,41 @@ async function seedCatalog(dataDir, hosts) {
   return catalog;
 }
 
+/**
+ * Jobs are created as an operator does, through the REST API: the controller
+ * dispatches a job it created at once (a row written into the catalog by
+ * another process would wait for the scheduler's next tick).
+ */
+async function operatorApi(db, apiUrl, caPem) {
+  const { token } = await createApiToken(db, { name: `bench-${randomUUID()}`, role: "operator" });
+  return {
+    createJob: (body) =>
+      new Promise((resolve, reject) => {
+        const req = httpsRequest(
+          new URL("/api/v1/jobs", apiUrl),
+          {
+            method: "POST",
+            ca: caPem,
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          },
+          (res) => {
+            let text = "";
+            res.on("data", (d) => {
+              text += d;
+            });
+            res.on("end", () =>
+              res.statusCode === 201
+                ? resolve(JSON.parse(text))
+                : reject(new Error(`POST /jobs: ${res.statusCode} ${text}`)),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end(JSON.stringify(body));
+      }),
+  };
+}
+
 // ---------- processes ----------
 
 function procStat(pid) {
@@ -155,8 +192,9 @@ async function startController(dataDir) {
     if (!child.stopping) say(`controller exited (${code ?? signal}); its last lines:\n${tail.join("\n")}`);
   });
   for (let i = 0; i < 600; i++) {
-    const started = /"controller started".*"sessionAddress":"([^"]+)"/.exec(log);
-    if (started) return { child, pid: child.pid, sessionAddress: started[1], errors: () => log };
+    const started = /"controller started".*"sessionAddress":"([^"]+)".*"apiUrl":"([^"]+)"/.exec(log);
+    if (started)
+      return { child, pid: child.pid, sessionAddress: started[1], apiUrl: started[2], errors: () => log };
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -240,6 +278,7 @@ async function runLevel(fx, n) {
   const catalog = await seedCatalog(dataDir, hosts);
   const db = catalog.db;
   const controller = await startController(dataDir);
+  const api = await operatorApi(db, controller.apiUrl, fx.pki.ca.certPem);
   const idle = procStat(controller.pid);
   const received = new Map();
   let dropped = 0;
@@ -320,17 +359,7 @@ async function runLevel(fx, n) {
         nextJob += 1000 / jobRate;
         const host = hosts[Math.floor(Math.random() * hosts.length)];
         const at = Date.now();
-        const job = await db.job.create({
-          data: {
-            kind: "verify",
-            hostId: host.hostId,
-            scheduledFor: new Date(at),
-            idempotencyKey: `op/bench-${randomUUID()}`,
-            createdBy: "bench",
-            params: { spec: {} },
-          },
-          select: { id: true },
-        });
+        const job = await api.createJob({ hostId: host.hostId, kind: "verify" });
         inserted.set(job.id, at);
       }
       await new Promise((r) => setTimeout(r, Math.max(0, Math.min(nextJob, nextSample, end) - Date.now())));
