@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { withCatalog, withCatalogOptions } from "../cli-options.js";
 import { renderTable } from "../table.js";
-import { type RebuildReport, rebuildCatalog } from "./rebuild-catalog.js";
+import type { RebuildReport } from "./rebuild-catalog.js";
 
 function renderReport(report: RebuildReport): string {
   const { created } = report;
@@ -27,6 +27,8 @@ export function catalogCommand(): Command {
     )
     .option("--json", "print JSON")
     .action(async (opts: { dataDir: string; catalog?: string; json?: boolean }) => {
+      // Loaded on use: it brings @pwdr/host and its source drivers, which `serve` does not need.
+      const { rebuildCatalog } = await import("./rebuild-catalog.js");
       const report = await withCatalog(opts, (db) => rebuildCatalog(db, opts.dataDir));
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : renderReport(report));
       if (report.skipped.length > 0) process.exitCode = 1;

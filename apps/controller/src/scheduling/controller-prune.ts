@@ -1,7 +1,6 @@
 // Prune of a host repository the controller serves: agents may only append
 // to it, so retention and garbage collection run here, on the controller.
 import type { Catalog, Job } from "@pwdr/catalog";
-import { forgetRecoveryPoints, listRecoveryPoints } from "@pwdr/host";
 import type { Logger } from "@pwdr/logging";
 import { LocalBackend, prune, Repository, type RetentionPolicy } from "@pwdr/repo";
 import { parseDuration } from "../duration.js";
@@ -27,6 +26,8 @@ export function retentionPolicyOf(retention: PolicyRetention): RetentionPolicy {
 
 /** Forgets per the retention for every host name the repository holds, then frees the data. */
 async function pruneRepository(repo: Repository, policy: RetentionPolicy, dryRun: boolean) {
+  // Loaded on use: @pwdr/host brings the source drivers, which the controller needs only here.
+  const { forgetRecoveryPoints, listRecoveryPoints } = await import("@pwdr/host");
   const names = new Set((await listRecoveryPoints(repo)).map((p) => p.host));
   const forgotten: string[] = [];
   const removed: string[] = [];
