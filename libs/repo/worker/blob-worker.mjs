@@ -119,7 +119,6 @@ parentPort.on("message", (msg) => {
           ? data.buffer
           : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
       parentPort.postMessage({ seq: msg.seq, data: out }, [out]);
-      garbage.add(msg.envelope.byteLength + msg.rawLength);
       release([new Uint8Array(msg.envelope)]);
     } catch (error) {
       parentPort.postMessage({
