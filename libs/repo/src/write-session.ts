@@ -1,5 +1,6 @@
 import { compressBlob } from "./compression/codec.js";
 import { sealParts } from "./crypto/envelope.js";
+import { RepoError } from "./errors.js";
 import { encodeIndexFile } from "./index/index-file.js";
 import type { BlobType, PackEntry } from "./pack/pack-format.js";
 import { PackWriter, type WrittenPack } from "./pack/pack-writer.js";
@@ -17,8 +18,9 @@ export interface SessionStats {
   packsWritten: number;
 }
 
-// Two full packs may be in flight while the next one fills: enough to keep
-// the disk busy, bounded so memory stays around (2 + 2) x packSize.
+// One pack is written while the next fills. On a backend that stages files
+// a filling pack is on disk already and a write is its header and fsync;
+// otherwise each holds up to packSize bytes in memory.
 const MAX_WRITES_IN_FLIGHT = 1;
 
 /**
@@ -37,7 +39,7 @@ export class WriteSession {
   #failure: unknown;
 
   constructor(private readonly repo: Repository) {
-    this.#writers = { data: new PackWriter(repo.key.encKey), tree: new PackWriter(repo.key.encKey) };
+    this.#writers = { data: this.#newPack(), tree: this.#newPack() };
   }
 
   /** Adopts packs a crashed writer left unindexed, so their blobs are reused and indexed by this session. */
@@ -57,18 +59,20 @@ export class WriteSession {
   /**
    * Stores a data blob through the worker-thread encoder: the id is computed
    * off the main thread, and a duplicate is dropped before compression.
+   * `data` may be moved to the worker (it is unusable afterwards).
    */
   async saveDataBlob(data: Uint8Array): Promise<SavedBlob> {
     if (this.#failure) throw this.#failure;
     const encoder = this.repo.workers();
-    const { id, ticket } = await encoder.identify(data);
+    const rawLength = data.length;
+    const { id, ticket } = await encoder.identify(data, true);
     if (this.has(id)) {
       encoder.drop(ticket);
       return { id, added: 0 };
     }
     this.#pending.add(id);
     const envelope = await encoder.seal(ticket);
-    return { id, added: await this.#addEnvelope("data", id, data.length, [envelope]) };
+    return { id, added: await this.#addEnvelope("data", id, rawLength, [envelope]) };
   }
 
   /**
@@ -86,14 +90,21 @@ export class WriteSession {
     return { id, added: await this.#addEnvelope("data", id, rawLength, [envelope]) };
   }
 
+  /**
+   * Adds an envelope to the open pack of its type, rotating a full pack;
+   * resolves once the envelope is on disk (staged) or held by the pack.
+   */
   async #addEnvelope(type: BlobType, id: string, rawLength: number, envelope: Buffer[]): Promise<number> {
     const writer = this.#writers[type];
     const before = writer.size;
-    writer.add({ type, id, rawLength }, envelope);
+    const appended = writer.add({ type, id, rawLength }, envelope);
     const added = writer.size - before;
     this.stats.blobsAdded++;
     this.stats.bytesAdded += added;
-    if (writer.size >= this.repo.params.packSize) await this.#rotate(type);
+    // Checked before waiting: concurrent adds must not rotate the same pack twice.
+    const rotated = writer.size >= this.repo.params.packSize ? this.#rotate(type) : undefined;
+    await appended;
+    await rotated;
     return added;
   }
 
@@ -108,14 +119,7 @@ export class WriteSession {
       compressBlob(data, this.repo.params.compression),
       Buffer.from(id, "hex"),
     );
-    const writer = this.#writers[type];
-    const before = writer.size;
-    writer.add({ type, id, rawLength: data.length }, envelope);
-    const added = writer.size - before;
-    this.stats.blobsAdded++;
-    this.stats.bytesAdded += added;
-    if (writer.size >= this.repo.params.packSize) await this.#rotate(type);
-    return { id, added };
+    return { id, added: await this.#addEnvelope(type, id, data.length, envelope) };
   }
 
   /**
@@ -132,9 +136,9 @@ export class WriteSession {
 
   async #rotate(type: BlobType): Promise<void> {
     const full = this.#writers[type];
-    this.#writers[type] = new PackWriter(this.repo.key.encKey);
+    this.#writers[type] = this.#newPack();
     while (this.#inFlight.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(this.#inFlight);
-    const write: Promise<void> = full.write(this.repo.backend).then(
+    const write: Promise<void> = full.write().then(
       (pack) => {
         this.#written.push(pack);
         this.stats.packsWritten++;
@@ -146,6 +150,21 @@ export class WriteSession {
       },
     );
     this.#inFlight.add(write);
+  }
+
+  /**
+   * Gives up on the session: the packs being filled are discarded (a staged
+   * one's temporary file removed); packs already written stay, unreferenced,
+   * for a later session to adopt or prune to remove.
+   */
+  async abort(): Promise<void> {
+    this.#failure ??= new RepoError("invalid_argument", "the write session was aborted; start a new one");
+    await Promise.all([this.#writers.data.discard(), this.#writers.tree.discard()]);
+    await Promise.allSettled(this.#inFlight);
+  }
+
+  #newPack(): PackWriter {
+    return new PackWriter(this.repo.key.encKey, this.repo.backend);
   }
 
   /** Saves open packs, waits for all pack writes, then saves the index; returns its name (or undefined when nothing new). */

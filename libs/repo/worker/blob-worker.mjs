@@ -17,12 +17,18 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { Compressor, Decompressor } from "zstd-napi";
+import { GarbageMeter } from "./garbage-meter.mjs";
+import { release } from "./release.mjs";
 
 const { encKey, idKey, codec, level } = workerData;
 const compressor = new Compressor();
 compressor.setParameters({ compressionLevel: level });
 const pending = new Map();
 let decompressor;
+// Every blob leaves dead buffers here: its plaintext is released at once,
+// zstd's and the cipher's output are collected every few MiB, as this
+// thread allocates too few objects for V8 to collect them soon on its own.
+const garbage = new GarbageMeter(2 * 1024 * 1024);
 
 function frame(data) {
   if (codec === "zstd" && data.length >= 64) {
@@ -94,11 +100,17 @@ parentPort.on("message", (msg) => {
     pending.delete(msg.seq);
     const envelope = seal(blob.id, blob.data);
     parentPort.postMessage({ seq: msg.seq, envelope }, [envelope]);
+    garbage.add(blob.data.length);
+    release([blob.data]);
   } else if (msg.op === "seal-batch") {
     const envelopes = msg.data.map((data, i) => seal(msg.ids[i], Buffer.from(data)));
     parentPort.postMessage({ seq: msg.seq, envelopes }, envelopes);
+    for (const data of msg.data) garbage.add(data.byteLength);
+    release(msg.data.map((data) => new Uint8Array(data)));
   } else if (msg.op === "drop") {
+    const blob = pending.get(msg.seq);
     pending.delete(msg.seq);
+    if (blob) release([blob.data]);
   } else if (msg.op === "open") {
     try {
       const data = open(msg.id, Buffer.from(msg.envelope), msg.rawLength);
@@ -107,6 +119,7 @@ parentPort.on("message", (msg) => {
           ? data.buffer
           : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
       parentPort.postMessage({ seq: msg.seq, data: out }, [out]);
+      release([new Uint8Array(msg.envelope)]);
     } catch (error) {
       parentPort.postMessage({
         seq: msg.seq,

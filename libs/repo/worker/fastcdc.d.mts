@@ -20,4 +20,5 @@ export declare class ChunkStream {
   constructor(cutter: Cutter);
   push(buf: Buffer): Buffer[];
   end(): Buffer[];
+  close(): void;
 }

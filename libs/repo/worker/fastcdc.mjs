@@ -2,6 +2,7 @@
 // JavaScript so the blob worker threads (blob-worker.mjs) and the TypeScript
 // library (src/chunker/fastcdc.ts) run the same code from src/ and dist/.
 import { createCipheriv } from "node:crypto";
+import { release } from "./release.mjs";
 
 /** The secret gear table: the AES-256-CTR keystream of the 32-byte seed, read as little-endian 32-bit words. */
 export function gearTable(seedHex) {
@@ -60,38 +61,111 @@ export class Cutter {
 }
 
 /**
- * Turns pushed buffers into chunks. Until the stream ends it keeps at least
- * maxSize bytes unread, so every cut sees a full window; pushed buffers must
- * not be modified afterwards (chunks may be views of them).
+ * Turns pushed buffers into chunks, cutting exactly where `Cutter.cut` would
+ * on the whole stream. The gear hash is carried across pushes, so nothing is
+ * scanned twice. Each chunk is copied once into a buffer of its own (it can
+ * be moved to a worker thread); the start of an unfinished chunk is copied
+ * into a window, so a pushed buffer is not referenced after `push` returns
+ * and the source may reuse it. The window is freed at the end (`end` or
+ * `close`), not left to the garbage collector (release.mjs says why).
  */
 export class ChunkStream {
   constructor(cutter) {
     this.cutter = cutter;
-    this.pending = [];
-    this.pendingBytes = 0;
+    /** The open chunk's bytes from earlier pushes: window[0, size). */
+    this.window = undefined;
+    this.size = 0;
+    this.hash = 0;
   }
 
   push(buf) {
-    this.pending.push(buf);
-    this.pendingBytes += buf.length;
-    return this.pendingBytes < this.cutter.max ? [] : this.#drain(false);
+    const chunks = [];
+    let start = 0;
+    while (start < buf.length) {
+      const end = this.#scan(buf, start);
+      if (end < 0) {
+        this.#keep(buf, start);
+        break;
+      }
+      chunks.push(this.#take(buf, start, end));
+      start = end;
+    }
+    return chunks;
   }
 
   end() {
-    return this.pendingBytes === 0 ? [] : this.#drain(true);
+    const last = this.size === 0 ? [] : [this.#take(undefined, 0, 0)];
+    this.#release();
+    return last;
   }
 
-  #drain(final) {
-    const work = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-    const chunks = [];
-    let pos = 0;
-    while (final ? pos < work.length : work.length - pos >= this.cutter.max) {
-      const len = this.cutter.cut(work, pos, work.length);
-      chunks.push(work.subarray(pos, pos + len));
-      pos += len;
+  /** Frees the window; call when abandoning a stream before its end. */
+  close() {
+    this.#release();
+  }
+
+  /**
+   * Continues the open chunk over buf[start..]: the index in `buf` where it
+   * ends, or -1 when it does not end in this buffer. Mirrors Cutter.cut: the
+   * first `min` bytes are skipped, the hard mask applies below `avg`, the
+   * easy one up to `max`.
+   */
+  #scan(buf, start) {
+    const { gear, hard, easy, min, avg, max } = this.cutter;
+    const len = buf.length;
+    let i = this.size;
+    let p = start;
+    if (i < min) {
+      const skip = Math.min(min - i, len - p);
+      p += skip;
+      i += skip;
+      if (i < min) return -1;
     }
-    this.pending = pos < work.length ? [work.subarray(pos)] : [];
-    this.pendingBytes = work.length - pos;
-    return chunks;
+    let h = this.hash;
+    for (const end = Math.min(len, p + (avg - i)); p < end; i++) {
+      h = ((h << 1) + gear[buf[p++]]) | 0;
+      if ((h & hard) === 0) return p;
+    }
+    for (const end = Math.min(len, p + (max - i)); p < end; i++) {
+      h = ((h << 1) + gear[buf[p++]]) | 0;
+      if ((h & easy) === 0) return p;
+    }
+    this.hash = h;
+    return i >= max ? p : -1;
+  }
+
+  /** Copies buf[start..] after the open chunk's bytes; the hash state is already saved. */
+  #keep(buf, start) {
+    const n = buf.length - start;
+    if (!this.window || this.window.length < this.size + n) this.#grow(this.size + n);
+    buf.copy(this.window, this.size, start);
+    this.size += n;
+  }
+
+  /** Doubles the window: a short stream keeps a small one. */
+  #grow(need) {
+    const size = Math.min(this.cutter.max, Math.max(need, (this.window?.length ?? 0) * 2, 64 * 1024));
+    const bigger = Buffer.allocUnsafeSlow(size);
+    if (this.window) {
+      this.window.copy(bigger, 0, 0, this.size);
+      release([this.window]);
+    }
+    this.window = bigger;
+  }
+
+  /** The open chunk (window) plus buf[start, end), as a new buffer; the next chunk starts empty. */
+  #take(buf, start, end) {
+    const chunk = Buffer.allocUnsafeSlow(this.size + (end - start));
+    if (this.size > 0) this.window.copy(chunk, 0, 0, this.size);
+    if (buf) buf.copy(chunk, this.size, start, end);
+    this.size = 0;
+    this.hash = 0;
+    return chunk;
+  }
+
+  #release() {
+    if (this.window) release([this.window]);
+    this.window = undefined;
+    this.size = 0;
   }
 }

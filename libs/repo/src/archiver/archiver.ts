@@ -138,7 +138,11 @@ export class Backup {
 
   /** Gives up: releases the lock and writes no snapshot; stored packs are reused or pruned later. */
   async abort(): Promise<void> {
-    await this.lock.release();
+    try {
+      await this.#session.abort();
+    } finally {
+      await this.lock.release();
+    }
   }
 
   get warnings(): readonly BackupWarning[] {

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { release } from "../../worker/release.mjs";
 import type { FastCdc } from "../chunker/fastcdc.js";
 import type { WriteSession } from "../write-session.js";
 import { Budget } from "./limiter.js";
@@ -14,24 +15,30 @@ export interface SavedContent {
 }
 
 /**
- * Reads a file into fresh buffers (the chunker keeps references to them),
- * sized by what lstat said is left so small files cost one small allocation.
- * A file that grows while being read is read to its end.
+ * Reads a file through one buffer, sized by what lstat said so a small file
+ * costs a small one, and freed at the end (worker/release.mjs says why);
+ * each yielded view is valid until the next is asked for (the chunker
+ * copies what it keeps). A file that grows while being read is read to its end.
  */
 export async function* readFileChunks(path: Buffer | string, expectedSize: number): AsyncGenerator<Buffer> {
   const fh = await open(path, "r");
+  let buf = Buffer.allocUnsafeSlow(Math.min(READ_SIZE, Math.max(1, expectedSize)));
   try {
     let left = expectedSize;
     for (;;) {
       // Once the expected bytes are read, a one-byte probe tells EOF from growth.
       const want = left > 0 ? Math.min(READ_SIZE, left) : 1;
-      const buf = Buffer.allocUnsafe(want);
+      if (want > buf.length) {
+        release([buf]);
+        buf = Buffer.allocUnsafeSlow(READ_SIZE);
+      }
       const { bytesRead } = await fh.read(buf, 0, want, null);
       if (bytesRead === 0) return;
       left = left > 0 ? left - bytesRead : READ_SIZE;
-      yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
+      yield buf.subarray(0, bytesRead);
     }
   } finally {
+    release([buf]);
     await fh.close();
   }
 }
@@ -75,16 +82,18 @@ export class ContentSaver {
     const saves: Promise<string>[] = [];
     let size = 0;
     for await (const chunk of this.chunker.chunks(source)) {
-      size += chunk.length;
-      await this.budget.acquire(chunk.length);
+      // The chunk is moved to a worker: only its length is used afterwards.
+      const length = chunk.length;
+      size += length;
+      await this.budget.acquire(length);
       const save = this.session.saveDataBlob(chunk).then(
         ({ id, added }) => {
-          this.budget.release(chunk.length);
-          this.onBytes(chunk.length, added);
+          this.budget.release(length);
+          this.onBytes(length, added);
           return id;
         },
         (err: unknown) => {
-          this.budget.release(chunk.length);
+          this.budget.release(length);
           throw err;
         },
       );

@@ -26,6 +26,32 @@ describe("LocalBackend", () => {
     expect(await b.removeTemporaryFiles(0)).toBe(1);
   });
 
+  it("stages a pack in a data directory and leaves no temporary file after a commit or a discard", async () => {
+    const b = await freshBackend();
+    const temporaries = async () => {
+      const found: string[] = [];
+      for (const d of await readdir(join(b.root, "data")))
+        for (const f of await readdir(join(b.root, "data", d))) if (f.startsWith(".tmp-")) found.push(f);
+      return found;
+    };
+    const kept = await b.stage("data");
+    await kept.append([Buffer.from("pack bytes")]);
+    const dropped = await b.stage("data");
+    await dropped.append([Buffer.from("abandoned")]);
+    expect(await temporaries()).toHaveLength(2);
+    await kept.commit("c".repeat(64));
+    await dropped.discard();
+    expect(await temporaries()).toEqual([]);
+    expect((await b.load({ type: "data", name: "c".repeat(64) })).toString()).toBe("pack bytes");
+  });
+
+  it("removes a staged pack a crashed writer left behind", async () => {
+    const b = await freshBackend();
+    const abandoned = await b.stage("data");
+    await abandoned.append([Buffer.from("half a pack")]);
+    expect(await b.removeTemporaryFiles(0)).toBe(1);
+  });
+
   it("says there is no repository instead of creating one on save", async () => {
     const b = new LocalBackend(join(await makeTempDir("pwdr-backend-"), "missing"));
     await expect(b.save({ type: "index", name: "b".repeat(64) }, Buffer.from("x"))).rejects.toMatchObject({

@@ -3,7 +3,7 @@ import { constants, type Dirent } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { RepoError } from "../errors.js";
-import type { Backend, FileHandle, FileInfo, FileType } from "./backend.js";
+import type { Backend, FileHandle, FileInfo, FileType, StagedFile } from "./backend.js";
 
 const NAME = /^[0-9a-f]{64}$/;
 type FsHandle = Awaited<ReturnType<typeof open>>;
@@ -103,6 +103,49 @@ class OpenFileCache {
     this.#sweeper = undefined;
   }
 }
+class LocalStagedFile implements StagedFile {
+  #open = true;
+
+  constructor(
+    private readonly fh: FsHandle,
+    private readonly temp: string,
+    private readonly target: (name: string) => string,
+  ) {}
+
+  async append(parts: readonly Uint8Array[]): Promise<void> {
+    try {
+      await this.fh.writev(parts as Uint8Array[]);
+    } catch (err) {
+      await this.discard();
+      fsError(err, "writing a temporary file");
+    }
+  }
+
+  async commit(name: string): Promise<void> {
+    const target = this.target(name);
+    try {
+      await this.fh.sync();
+      await this.#close();
+      await rename(this.temp, target);
+      await fsyncDir(dirname(target));
+    } catch (err) {
+      await this.discard();
+      fsError(err, `writing ${target}`);
+    }
+  }
+
+  async discard(): Promise<void> {
+    await this.#close().catch(() => {});
+    await unlink(this.temp).catch(() => {});
+  }
+
+  async #close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    await this.fh.close();
+  }
+}
+
 const DIRS: FileType[] = ["keys", "data", "index", "snapshots", "locks"];
 
 function fsError(err: unknown, what: string): never {
@@ -192,6 +235,24 @@ export class LocalBackend implements Backend {
       }
       fsError(err, `writing ${handle.type}/${handle.name}`);
     }
+  }
+
+  /**
+   * A temporary file where `save` puts its own (for packs a random data
+   * subdirectory: the name, and so the final one, is known only at the
+   * end), renamed into place at commit.
+   */
+  async stage(type: FileType): Promise<StagedFile> {
+    if (type === "config") throw new RepoError("invalid_argument", "config is saved whole, not staged");
+    const random = randomBytes(8).toString("hex");
+    const dir = type === "data" ? join(this.root, "data", random.slice(0, 2)) : join(this.root, type);
+    const temp = join(dir, `.tmp-${random}`);
+    const fh = await open(temp, "wx", 0o600).catch(async (err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !(await this.#rootExists()))
+        throw new RepoError("repo_not_found", `no repository at ${this.root}`, { cause: err });
+      fsError(err, `creating a temporary ${type} file`);
+    });
+    return new LocalStagedFile(fh, temp, (name) => this.path({ type, name }));
   }
 
   async load(handle: FileHandle, range?: { offset: number; length: number }): Promise<Buffer> {

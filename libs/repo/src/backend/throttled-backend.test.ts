@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { makeTempDir } from "@pwdr/test-harness";
 import { describe, expect, it } from "vitest";
+import { withoutStaging } from "../test-support/fixtures.js";
 import { LocalBackend } from "./local-backend.js";
 import { runBackendSuite } from "./testing/backend-suite.js";
 import { ThrottledBackend } from "./throttled-backend.js";
@@ -31,6 +32,23 @@ describe("ThrottledBackend", () => {
     expect(waits).toEqual([500]);
     await save("d", 2000);
     expect(waits).toEqual([500, 1000]);
+  });
+
+  it("spaces the appends to a staged file to the same limit", async () => {
+    const clock = 0;
+    const waits: number[] = [];
+    const fake = { now: () => clock, sleep: async (ms: number) => void waits.push(Math.round(ms)) };
+    const backend = new ThrottledBackend(await local(), 1000, fake);
+    const staged = await (backend.stage as NonNullable<typeof backend.stage>)("data");
+    await staged.append([Buffer.alloc(1000)]);
+    await staged.append([Buffer.alloc(300), Buffer.alloc(200)]);
+    expect(waits).toEqual([500]);
+    await staged.commit("e".repeat(64));
+    expect(await backend.stat({ type: "data", name: "e".repeat(64) })).toMatchObject({ size: 1500 });
+  });
+
+  it("offers no staged files when the wrapped backend has none", async () => {
+    expect(new ThrottledBackend(withoutStaging(await local()), 1000).stage).toBeUndefined();
   });
 
   it("refuses a limit that is not positive", async () => {

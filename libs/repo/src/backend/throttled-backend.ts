@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { RepoError } from "../errors.js";
-import type { Backend, FileHandle, FileInfo, FileType } from "./backend.js";
+import type { Backend, FileHandle, FileInfo, FileType, StagedFile } from "./backend.js";
 
 /** Time source, replaceable in tests. */
 export interface Clock {
@@ -30,6 +30,22 @@ export class ThrottledBackend implements Backend {
       );
     }
     this.location = inner.location;
+    const stage = inner.stage?.bind(inner);
+    if (stage) this.stage = async (type) => this.#throttled(await stage(type));
+  }
+
+  /** Staged files when the wrapped backend has them, their appends under the same limit. */
+  readonly stage?: (type: FileType) => Promise<StagedFile>;
+
+  #throttled(file: StagedFile): StagedFile {
+    return {
+      append: async (parts) => {
+        await this.#admit(parts.reduce((n, part) => n + part.byteLength, 0));
+        return file.append(parts);
+      },
+      commit: (name) => file.commit(name),
+      discard: () => file.discard(),
+    };
   }
 
   async save(handle: FileHandle, data: Uint8Array | readonly Uint8Array[]): Promise<void> {

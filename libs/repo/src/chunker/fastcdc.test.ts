@@ -14,6 +14,16 @@ async function chunksOf(cdc: FastCdc, data: Buffer, pieceSize: number): Promise<
   return out;
 }
 
+function lengthsOfCuts(cdc: FastCdc, input: Buffer): number[] {
+  const lengths: number[] = [];
+  for (let pos = 0; pos < input.length; ) {
+    const len = cdc.cut(input, pos, input.length);
+    lengths.push(len);
+    pos += len;
+  }
+  return lengths;
+}
+
 describe("FastCDC", () => {
   const data = seededBytes("cdc", 8 * 1024 * 1024);
 
@@ -23,6 +33,23 @@ describe("FastCDC", () => {
     const b = await chunksOf(cdc, data, 7919);
     expect(a.map((c) => c.length)).toEqual(b.map((c) => c.length));
     expect(Buffer.concat(a).equals(data)).toBe(true);
+  });
+
+  it("cuts where a cut over the whole input cuts, whatever the piece sizes", async () => {
+    const cdc = new FastCdc(params);
+    const whole = lengthsOfCuts(cdc, data);
+    for (const pieceSize of [1, 4093, params.minSize, params.maxSize, params.maxSize + 1, 3 << 20]) {
+      const input = pieceSize === 1 ? data.subarray(0, 600_000) : data;
+      const expected = pieceSize === 1 ? lengthsOfCuts(cdc, input) : whole;
+      expect((await chunksOf(cdc, input, pieceSize)).map((c) => c.length)).toEqual(expected);
+    }
+  });
+
+  it("gives each chunk a buffer of its own, so it can be moved to a worker", async () => {
+    for (const c of await chunksOf(new FastCdc(params), data, 1 << 20)) {
+      expect(c.byteOffset).toBe(0);
+      expect(c.buffer.byteLength).toBe(c.length);
+    }
   });
 
   it("keeps chunk sizes within bounds and near the average", async () => {

@@ -41,11 +41,18 @@ export class FastCdc {
     return this.#cutter.cut(buf, start, end);
   }
 
-  /** Splits a byte stream into chunks; the source must not reuse the buffers it yields. */
+  /**
+   * Splits a byte stream into chunks, each in a buffer of its own. The
+   * source may reuse a buffer it yielded once the next one is asked for.
+   */
   async *chunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
     const stream = new ChunkStream(this.#cutter);
-    for await (const piece of source)
-      yield* stream.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
-    yield* stream.end();
+    try {
+      for await (const piece of source)
+        yield* stream.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+      yield* stream.end();
+    } finally {
+      stream.close();
+    }
   }
 }

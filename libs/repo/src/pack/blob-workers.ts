@@ -72,12 +72,16 @@ export class BlobWorkers {
     });
   }
 
-  /** Copies the blob to a worker and returns its id. */
-  async identify(data: Uint8Array): Promise<{ id: string; ticket: BlobTicket }> {
+  /**
+   * Hands the blob to a worker and returns its id. With `move`, a `data`
+   * that owns its whole buffer goes without a copy and is unusable after
+   * the call; otherwise the worker gets a copy.
+   */
+  async identify(data: Uint8Array, move = false): Promise<{ id: string; ticket: BlobTicket }> {
     const worker = this.#next++ % this.#workers.length;
     const seq = this.#seq++;
-    const copy = new Uint8Array(data).buffer;
-    const reply = await this.#request(worker, seq, { op: "id", seq, data: copy }, [copy]);
+    const sent = move && ownsBuffer(data) ? (data.buffer as ArrayBuffer) : new Uint8Array(data).buffer;
+    const reply = await this.#request(worker, seq, { op: "id", seq, data: sent }, [sent]);
     return { id: reply.id as string, ticket: { worker, seq } };
   }
 
@@ -88,10 +92,7 @@ export class BlobWorkers {
    */
   sealData(id: string, data: Uint8Array): Promise<Buffer> {
     if (this.#failure) return Promise.reject(this.#failure);
-    const whole =
-      data.byteOffset === 0 &&
-      data.byteLength === data.buffer.byteLength &&
-      data.buffer instanceof ArrayBuffer;
+    const whole = ownsBuffer(data);
     this.#batch ??= { ids: [], data: [], bytes: 0, waiters: [] };
     const batch = this.#batch;
     batch.ids.push(id);
@@ -171,4 +172,11 @@ export class BlobWorkers {
       waiters.clear();
     }
   }
+}
+
+/** A view of a whole (non-shared) ArrayBuffer: it can be transferred to a worker as is. */
+function ownsBuffer(data: Uint8Array): boolean {
+  return (
+    data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer
+  );
 }

@@ -2,6 +2,7 @@ import { isRepoError, RepoError } from "../errors.js";
 import { openBlobEnvelope } from "../pack/open-blob-envelope.js";
 import type { PackEntry } from "../pack/pack-format.js";
 import type { Repository } from "../repository.js";
+import type { WriteSession } from "../write-session.js";
 import type { Inventory } from "./inventory.js";
 import type { PrunePlan } from "./prune-plan.js";
 import type { PruneProgressListener } from "./prune-progress.js";
@@ -28,6 +29,24 @@ export async function repack(
   if (plan.repackPacks.length === 0) return { packsWritten: 0, bytesWritten: 0 };
   const needed = blobsToCopy(inv, plan);
   const session = repo.startWrite();
+  try {
+    await copyLiveBlobs(repo, session, inv, plan, needed, onProgress);
+  } catch (err) {
+    await session.abort();
+    throw err;
+  }
+  await session.flush();
+  return { packsWritten: session.stats.packsWritten, bytesWritten: session.stats.bytesAdded };
+}
+
+async function copyLiveBlobs(
+  repo: Repository,
+  session: WriteSession,
+  inv: Inventory,
+  plan: PrunePlan,
+  needed: Set<string>,
+  onProgress: PruneProgressListener,
+): Promise<void> {
   const copied = new Set<string>();
   for (const [i, pack] of plan.repackPacks.entries()) {
     const wanted = (inv.packs.get(pack) ?? []).filter((e) => needed.has(e.id) && !copied.has(e.id));
@@ -48,8 +67,6 @@ export async function repack(
       `prune cannot repack: ${lost.length} blobs that snapshots need are damaged in every copy (first: ${lost[0]?.slice(0, 12)}); nothing was deleted; run \`check --read-data\``,
     );
   }
-  await session.flush();
-  return { packsWritten: session.stats.packsWritten, bytesWritten: session.stats.bytesAdded };
 }
 
 /** Live blobs in repacked packs that no surviving pack also holds. */

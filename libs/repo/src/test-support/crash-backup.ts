@@ -2,13 +2,15 @@
 // crash-consistency test. Usage (env): REPO, PASSWORD, SOURCE, CRASH_AT
 // CRASH_AT = "<type>:<n>:<before|partial>": on the nth save of that file
 // type, die before writing anything, or after writing half of the bytes to a
-// temporary file (as a crash inside write() would leave it).
+// temporary file (as a crash inside write() would leave it). Packs are
+// staged: on the nth staged pack, die after its first append ("partial") or
+// with all of it in the temporary file, just before the commit ("before").
 // Without CRASH_AT it backs up normally and prints the result as JSON.
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Backup } from "../archiver/archiver.js";
-import type { Backend, FileHandle } from "../backend/backend.js";
+import type { Backend, FileHandle, FileType, StagedFile } from "../backend/backend.js";
 import { LocalBackend } from "../backend/local-backend.js";
 import { Repository } from "../repository.js";
 
@@ -43,6 +45,21 @@ class CrashingBackend extends LocalBackend {
       process.kill(process.pid, "SIGKILL");
     }
     return super.save(handle, data);
+  }
+
+  override async stage(type: FileType): Promise<StagedFile> {
+    const file = await super.stage(type);
+    if (type !== this.type || ++this.#count !== this.nth) return file;
+    return {
+      append: async (parts) => {
+        await file.append(parts);
+        if (this.mode === "partial") process.kill(process.pid, "SIGKILL");
+      },
+      commit: async () => {
+        process.kill(process.pid, "SIGKILL");
+      },
+      discard: () => file.discard(),
+    };
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { makeTempDir } from "@pwdr/test-harness";
+import type { Backend } from "../backend/backend.js";
 import { LocalBackend } from "../backend/local-backend.js";
 import type { RepoParams } from "../repo-config.js";
 import { Repository } from "../repository.js";
@@ -25,4 +26,17 @@ export function seededBytes(seed: string, length: number): Buffer {
     i += h.copy(out, i);
   }
   return out;
+}
+
+/** The same backend without `stage`: writers fall back to buffering packs and `save`. */
+export function withoutStaging(inner: Backend): Backend {
+  return {
+    location: inner.location,
+    create: () => inner.create(),
+    save: (h, data) => inner.save(h, data),
+    load: (h, range) => inner.load(h, range),
+    stat: (h) => inner.stat(h),
+    list: (type) => inner.list(type),
+    remove: (h) => inner.remove(h),
+  };
 }

@@ -24,7 +24,7 @@
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Backup } from "../archiver/archiver.js";
-import type { FileHandle } from "../backend/backend.js";
+import type { FileHandle, FileType, StagedFile } from "../backend/backend.js";
 import { LocalBackend } from "../backend/local-backend.js";
 import { isRepoError } from "../errors.js";
 import { forget } from "../forget/forget.js";
@@ -51,6 +51,20 @@ class LoggingBackend extends LocalBackend {
     const t0 = now();
     await super.save(handle, data);
     events.push({ op: "save", type: handle.type, name: handle.name, t0, t1: now() });
+  }
+
+  /** A staged file (a pack) counts as saved from its start to its commit. */
+  override async stage(type: FileType): Promise<StagedFile> {
+    const t0 = now();
+    const file = await super.stage(type);
+    return {
+      append: (parts) => file.append(parts),
+      commit: async (name) => {
+        await file.commit(name);
+        events.push({ op: "save", type, name, t0, t1: now() });
+      },
+      discard: () => file.discard(),
+    };
   }
 
   override async remove(handle: FileHandle): Promise<void> {

@@ -55,6 +55,22 @@ export function runBackendSuite(label: string, makeBackend: () => Promise<Backen
       });
     });
 
+    it("shows a staged file only once committed, whole; a discarded one never", async (ctx) => {
+      const b = await makeBackend();
+      if (!b.stage) return ctx.skip();
+      const parts = [randomBytes(5000), randomBytes(1), randomBytes(70_000)];
+      const staged = await b.stage("data");
+      for (const p of parts) await staged.append([p]);
+      const h = { type: "data" as FileType, name: name() };
+      expect(await collect(b.list("data"))).toEqual([]);
+      await staged.commit(h.name);
+      expect((await b.load(h)).equals(Buffer.concat(parts))).toBe(true);
+      const dropped = await b.stage("data");
+      await dropped.append([randomBytes(100)]);
+      await dropped.discard();
+      expect((await collect(b.list("data"))).map((f) => f.name)).toEqual([h.name]);
+    });
+
     it("reports a missing file as blob_missing and a short range as data_corrupt", async () => {
       const b = await makeBackend();
       await expect(b.load({ type: "data", name: name() })).rejects.toMatchObject({ code: "blob_missing" });
