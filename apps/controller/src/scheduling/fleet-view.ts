@@ -55,7 +55,7 @@ export function fleetHost(
 
 /** Hosts (decommissioned ones left out unless asked for) with their policies resolved. */
 export async function loadFleet(db: Catalog, where: { hostIds?: string[] } = {}): Promise<FleetView> {
-  const [hosts, policies, repositories] = await Promise.all([
+  const [hosts, policies] = await Promise.all([
     db.host.findMany({
       where: {
         state: { not: "decommissioned" },
@@ -63,8 +63,8 @@ export async function loadFleet(db: Catalog, where: { hostIds?: string[] } = {})
       },
     }),
     db.policy.findMany(),
-    repositoryRefs(db),
   ]);
+  const repositories = await repositoryRefs(db, policies);
   const byId = new Map(repositories.map((r) => [r.id, r]));
   return {
     hosts: new Map(hosts.map((h) => [h.id, fleetHost(h, policies, byId)])),
@@ -72,12 +72,16 @@ export async function loadFleet(db: Catalog, where: { hostIds?: string[] } = {})
   };
 }
 
-function repositoryRefs(db: Catalog): Promise<RepositoryRef[]> {
-  return db.repository.findMany({ select: { id: true, name: true, kind: true } });
+/** The repositories policies name: a fleet has one per host on the controller, which no pass needs. */
+function repositoryRefs(db: Catalog, policies: Policy[]): Promise<RepositoryRef[]> {
+  const ids = [...new Set(policies.flatMap((p) => (p.repositoryId ? [p.repositoryId] : [])))];
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.repository.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, kind: true } });
 }
 
 /** One host with its policy resolved, decommissioned or not (for the API). */
 export async function fleetEntryOf(db: Catalog, host: Host): Promise<FleetHost> {
-  const [policies, repositories] = await Promise.all([db.policy.findMany(), repositoryRefs(db)]);
+  const policies = await db.policy.findMany();
+  const repositories = await repositoryRefs(db, policies);
   return fleetHost(host, policies, new Map(repositories.map((r) => [r.id, r])));
 }
