@@ -153,8 +153,14 @@ class AgentSession implements LiveSession {
       this.close(check.code, check.reason);
       return;
     }
-    await this.deps.db.host.update({
-      where: { id: this.hostId },
+    // A DR take-over moved this certificate to another host: reconnect as that host.
+    if (check.hostId !== this.hostId) {
+      this.close(grpc.status.UNAVAILABLE, `this certificate now belongs to host ${check.hostId}; reconnect`);
+      return;
+    }
+    // A decommissioned host (a DR replacement that took over another) stays decommissioned.
+    await this.deps.db.host.updateMany({
+      where: { id: this.hostId, state: { not: "decommissioned" } },
       data: { lastSeenAt: new Date(), state: "online" },
     });
   }
@@ -198,7 +204,10 @@ class AgentSession implements LiveSession {
   async ended(): Promise<void> {
     this.#closed = true;
     if (!this.deps.sessions.remove(this)) return;
-    await this.deps.db.host.update({ where: { id: this.hostId }, data: { state: "offline" } });
+    await this.deps.db.host.updateMany({
+      where: { id: this.hostId, state: { not: "decommissioned" } },
+      data: { state: "offline" },
+    });
     this.deps.log.info("agent session closed", { hostId: this.hostId, sessionId: this.sessionId });
     await this.deps.hooks?.ended(this);
   }
