@@ -243,6 +243,13 @@ describe("assessment", () => {
     const badParams = { steps: [{ name: "x", hostId: failed.hostId, action: "command", params: {} }] };
     expect((await refusal(api.post("/dr/plans/run", badParams))).status).toBe(400);
     expect((await refusal(api.post("/dr/runs/nope/cancel", {}))).status).toBe(404);
+    const token = (await createApiToken(controller.db, { name: "dr-viewer", role: "viewer" })).token;
+    const viewer = new ApiClient({ url: controller.apiUrl, token, caPem: controller.pki.ca.certPem });
+    expect((await viewer.get<{ runs: unknown[] }>("/dr/runs")).runs).toBeInstanceOf(Array);
+    const denied = await refusal(
+      viewer.post("/dr/restores", { failedHostId: failed.hostId, replacementHostId: "x" }),
+    );
+    expect(denied.status).toBe(403);
   });
 });
 
