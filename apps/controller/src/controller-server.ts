@@ -15,6 +15,7 @@ import { DEFAULT_AGENT_CERT_VALIDITY_MS } from "./agent-certificate-signing.js";
 import { startApiServer } from "./api/api-server.js";
 import { CertificateWatch } from "./certificate-watch.js";
 import { type ControllerPki, loadOrCreateControllerPki } from "./controller-pki.js";
+import { DrOrchestrator } from "./dr/orchestrator.js";
 import { enrollmentHandlers } from "./enrollment-service.js";
 import { startFleetStorage } from "./fleet-storage/fleet-storage.js";
 import type { HostRepositories } from "./fleet-storage/host-repositories.js";
@@ -48,6 +49,8 @@ export interface ControllerOptions {
   agentCertificateValidityMs?: number;
   /** How often the fleet scheduler creates owed jobs, checks RPOs and dispatches (default 5 s). */
   schedulerIntervalMs?: number;
+  /** How often the DR orchestrator looks at active runs besides when jobs finish (default 2 s). */
+  drIntervalMs?: number;
   /** Jobs in flight at once per repository and per site (defaults 4 and 8). */
   limits?: Partial<ConcurrencyLimits>;
   log?: Logger;
@@ -59,6 +62,8 @@ export interface RunningController {
   sessions: SessionRegistry;
   /** Call `dispatchSoon()` after creating a job or finishing one, so it is sent without waiting for a tick. */
   scheduler: FleetScheduler;
+  /** Advances DR runs; `wake()` after changing one. */
+  dr: DrOrchestrator;
   sessionAddress: string;
   enrollAddress: string;
   /** https://<host>:<port> of the REST API (routes under /api/v1). */
@@ -123,6 +128,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
     ...(options.limits ? { limits: options.limits } : {}),
   });
 
+  const dr = new DrOrchestrator({
+    db: catalog.db,
+    sessions,
+    log,
+    onJobCreated: () => scheduler.dispatchSoon(),
+    ...(options.drIntervalMs ? { intervalMs: options.drIntervalMs } : {}),
+  });
+
   const progress = new LiveProgress();
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
   const presence = new HostPresence(catalog.db, { log });
@@ -148,7 +161,15 @@ export async function startController(options: ControllerOptions): Promise<Runni
       heartbeatIntervalMs,
       jobs: new JobResults({ db: catalog.db, progress, log }),
       log,
-      hooks: scheduler,
+      hooks: {
+        helloed: (session, hello) => scheduler.helloed(session, hello),
+        ended: (session) => scheduler.ended(session),
+        // A finished job may finish a DR step.
+        dispatchSoon: () => {
+          scheduler.dispatchSoon();
+          dr.wake();
+        },
+      },
     }),
   );
   addService(
@@ -189,6 +210,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     progress,
     log,
     onJobCreated: () => scheduler.dispatchSoon(),
+    dr,
     onPolicyChange: () => {
       scheduler.policiesChanged().catch((err: unknown) => {
         log.error("pushing changed policies to agents failed", { error: String(err) });
@@ -209,6 +231,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   });
 
   scheduler.start();
+  dr.start();
   log.info("controller started", {
     sessionAddress,
     enrollAddress: `${host}:${enrollPort}`,
@@ -221,6 +244,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     pki,
     sessions,
     scheduler,
+    dr,
     sessionAddress,
     enrollAddress: `${host}:${enrollPort}`,
     apiUrl: api.url,
@@ -228,6 +252,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     repositories: storage.repositories,
     catalogUrl,
     async close() {
+      await dr.stop();
       await scheduler.stop();
       sessions.closeAll(grpc.status.UNAVAILABLE, "controller is shutting down");
       await Promise.all([

@@ -16,6 +16,8 @@ export type {
   AgentCertificate,
   ApiToken,
   AuditEvent,
+  DrRun,
+  DrStep,
   EnrollmentToken,
   Host,
   Job,

@@ -10,6 +10,7 @@ import type { PolicyView } from "../api/schemas/policy.js";
 import { label } from "../cli-options.js";
 import { renderTable } from "../table.js";
 import { clientFrom, DEFAULT_CA, print } from "./cli-context.js";
+import { drCommand } from "./cli-dr.js";
 import { jobsCommand, recoveryPointsCommand, restoreCommand } from "./cli-jobs.js";
 
 type Host = Static<typeof HostSummary>;
@@ -279,5 +280,6 @@ export function apiCommand(): Command {
     .addCommand(jobsCommand())
     .addCommand(recoveryPointsCommand())
     .addCommand(restoreCommand())
+    .addCommand(drCommand())
     .addCommand(auditCommand());
 }

@@ -1,6 +1,7 @@
 import type { Catalog, Job } from "@pwdr/catalog";
 import type { Logger } from "@pwdr/logging";
 import Fastify, { type FastifyInstance } from "fastify";
+import { DrOrchestrator } from "../dr/orchestrator.js";
 import { LiveProgress } from "../jobs/live-progress.js";
 import type { SessionRegistry } from "../session-registry.js";
 import audit from "./audit.js";
@@ -9,6 +10,7 @@ import errorHandler from "./error-handler.js";
 import openApi, { openApiRoute } from "./openapi.js";
 import { apiTokenRoutes } from "./routes/api-tokens.js";
 import { auditEventRoutes } from "./routes/audit-events.js";
+import { drRoutes } from "./routes/dr.js";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.js";
 import { healthRoutes } from "./routes/health.js";
 import { hostRoutes } from "./routes/hosts.js";
@@ -31,6 +33,8 @@ export interface ApiDependencies {
   progress?: LiveProgress;
   /** Called with each job an operator creates (the dispatcher's `dispatchSoon`); nothing when omitted. */
   onJobCreated?: (job: Job) => void;
+  /** Advances DR runs; one that is never started (runs only change on cancel) when omitted. */
+  dr?: DrOrchestrator;
   /** Shown in the OpenAPI document. */
   version?: string;
 }
@@ -60,6 +64,10 @@ export async function buildApi(
   tls?: { cert: string; key: string },
 ): Promise<FastifyInstance> {
   const app = createInstance(tls);
+  const progress = deps.progress ?? new LiveProgress();
+  const dr =
+    deps.dr ??
+    new DrOrchestrator({ db: deps.db, sessions: deps.sessions, log: deps.log, onJobCreated: () => {} });
   app.addSchema(ErrorBody);
   await app.register(errorHandler, { log: deps.log });
   await app.register(openApi, { version: deps.version ?? "0.1.0" });
@@ -80,9 +88,10 @@ export async function buildApi(
       await v1.register(jobRoutes, {
         db: deps.db,
         sessions: deps.sessions,
-        progress: deps.progress ?? new LiveProgress(),
+        progress,
         onJobCreated: deps.onJobCreated ?? (() => {}),
       });
+      await v1.register(drRoutes, { db: deps.db, sessions: deps.sessions, progress, dr });
       await v1.register(recoveryPointRoutes, { db: deps.db });
     },
     { prefix: API_PREFIX },

@@ -10,6 +10,7 @@ import {
   type ServiceImplementation,
 } from "@pwdr/protocol";
 import { checkAgentCertificate, isRefusal } from "../agent-certificates.js";
+import { drReadGrant } from "../dr/cross-host-grant.js";
 import { RpcError, toServiceError } from "../grpc-errors.js";
 import type { HostRepositories } from "./host-repositories.js";
 
@@ -22,27 +23,35 @@ export interface StorageServiceDeps {
 
 type PeerCall = Parameters<typeof peerIdentity>[0];
 
+/**
+ * The caller's own repository, or another host's when a DR run restores that
+ * host onto the caller (read-only on the storage server); refused otherwise.
+ */
 async function repositoryAccess(
   deps: StorageServiceDeps,
   call: PeerCall,
+  requested: string,
 ): Promise<GetRepositoryAccessResponse> {
   const peer = peerIdentity(call);
   if (!peer) throw new RpcError(grpc.status.UNAUTHENTICATED, "no client certificate; enroll the agent first");
   const check = await checkAgentCertificate(deps.db, peer.fingerprintSha256);
   if (isRefusal(check)) throw new RpcError(check.code, check.reason);
-  const password = await deps.repositories.ensure(check.hostId);
-  deps.log.debug("repository access handed over", { hostId: check.hostId });
-  return create(GetRepositoryAccessResponseSchema, {
-    storagePort: deps.storagePort,
-    repository: check.hostId,
-    password,
-  });
+  const repository = requested || check.hostId;
+  if (repository !== check.hostId && !(await drReadGrant(deps.db, check.hostId, repository))) {
+    throw new RpcError(
+      grpc.status.PERMISSION_DENIED,
+      `host ${check.hostId} may read repository ${repository} only while a DR run restores that host onto it`,
+    );
+  }
+  const password = await deps.repositories.ensure(repository);
+  deps.log.debug("repository access handed over", { hostId: check.hostId, repository });
+  return create(GetRepositoryAccessResponseSchema, { storagePort: deps.storagePort, repository, password });
 }
 
 export function storageHandlers(deps: StorageServiceDeps): ServiceImplementation<typeof AgentStorageService> {
   return {
     getRepositoryAccess: (call, callback) => {
-      repositoryAccess(deps, call).then(
+      repositoryAccess(deps, call, call.request.repository).then(
         (res) => callback(null, res),
         (err: unknown) => {
           if (err instanceof RpcError) deps.log.warn("repository access refused", { reason: err.message });

@@ -23,6 +23,7 @@ beforeAll(async () => {
       "agent-a": [{ repository: "host-a", access: "append" }],
       "agent-a2": [{ repository: "host-a", access: "append" }],
       "agent-b": [{ repository: "host-b", access: "append" }],
+      "replacement-a": [{ repository: "host-b", access: "read" }],
     },
   });
   const admin = await fx.client("controller", "host-a");
@@ -165,6 +166,36 @@ describe("a host's agent with append access", () => {
     await (await fx.client("agent-a", "host-a")).save(handle, data);
     await admin.remove(handle);
     expect(await admin.stat(handle)).toBeUndefined();
+  });
+});
+
+describe("a DR replacement with read access to another host's repository", () => {
+  it("restores that host's snapshot under its own lock, and writes nothing else", async () => {
+    const writer = await Repository.open(await fx.client("agent-b", "host-b"), PASSWORD);
+    const backup = await Backup.start(writer, { host: "host-b" });
+    const source = await sourceTree();
+    await backup.addPath(source);
+    const { id } = await backup.finish();
+    await writer.close();
+
+    const reader = await fx.client("replacement-a", "host-b");
+    const repo = await Repository.open(reader, PASSWORD);
+    const target = makeTempDir("storage-dr-restore");
+    await restoreSnapshot(repo, await loadSnapshot(repo, id), { target });
+    expect((await readFile(join(target, source, "app.env"))).toString()).toBe("MODE=production\n");
+    expect(await listLocks(repo)).toEqual([]);
+    await repo.close();
+
+    const data = randomBytes(100);
+    await expect(reader.save({ type: "data", name: sha256(data) }, data)).rejects.toMatchObject({
+      code: "access_denied",
+      message: expect.stringContaining("read-only"),
+    });
+    const [snapshot] = await collect(reader.list("snapshots"));
+    await expect(reader.remove({ type: "snapshots", name: snapshot?.name as string })).rejects.toMatchObject({
+      code: "access_denied",
+    });
+    await expect(reader.create()).rejects.toMatchObject({ code: "access_denied" });
   });
 });
 

@@ -3,7 +3,7 @@ import type { PeerIdentity } from "@pwdr/protocol";
 import { RepoError } from "@pwdr/repo";
 import { parseRange } from "../protocol/range-header.js";
 import { parseRoute, type Route } from "../protocol/routes.js";
-import { type Access, checkAppendSave, denied } from "./access.js";
+import { type Access, checkAppendSave, checkReadSave, denied } from "./access.js";
 import { readBody } from "./read-body.js";
 import type { RepositoryFiles } from "./repository-files.js";
 import { respondBytes, respondEmpty, respondJson } from "./respond.js";
@@ -77,14 +77,15 @@ async function serveFile(
       return respondBytes(ctx.stream, range ? 206 : 200, body);
     }
     case "PUT": {
+      if (access === "read") checkReadSave(handle);
       if (access === "append") checkAppendSave(handle);
       const body = await readBody(ctx.stream, declaredLength(ctx.headers), ctx.maxFileBytes);
-      if (access === "append") await files.appendSave(handle, body, owner);
+      if (access !== "admin") await files.appendSave(handle, body, owner);
       else await files.save(handle, body);
       return respondEmpty(ctx.stream, 204);
     }
     case "DELETE":
-      if (access === "append") await files.appendRemove(handle, owner);
+      if (access !== "admin") await files.appendRemove(handle, owner);
       else await files.remove(handle);
       return respondEmpty(ctx.stream, 204);
     default:
