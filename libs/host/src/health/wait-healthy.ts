@@ -115,9 +115,9 @@ async function excerpt(response: Response): Promise<string | undefined> {
 }
 
 function describeFetchError(err: unknown, timeoutMs: number): string {
-  const e = err as Error & { cause?: { code?: string } };
+  const e = err as Error & { cause?: { code?: string; message?: string } };
   if (e.name === "TimeoutError") return `no answer within ${timeoutMs} ms`;
-  return e.cause?.code ?? e.message;
+  return e.cause?.code ?? e.cause?.message ?? e.message;
 }
 
 function elapsed(started: number): number {

@@ -12,6 +12,5 @@ export class ReplacementRefusal extends RepoError {
     message: string,
   ) {
     super("invalid_argument", message);
-    this.name = "ReplacementRefusal";
   }
 }

@@ -73,6 +73,9 @@ export async function restoreHost(repo: Repository, options: HostRestoreOptions)
     ...(failure ? { failure } : {}),
   });
   if (options.dryRun) return report("planned");
+  // A path-mapped tree restore looks its paths up in the snapshot's trees before the
+  // restorer loads the index: on a freshly opened repository those blobs would be "missing".
+  await repo.loadIndex();
   const failure = await runSteps(repo, plan, steps, { ...options, mapping });
   return report(failure ? "failed" : "done", failure);
 }
