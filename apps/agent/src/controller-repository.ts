@@ -25,10 +25,16 @@ const ACCESS_DEADLINE_MS = 30_000;
  * disk: the storage is the controller's, so a cached password would not let a
  * backup run while the controller is away, and revoking the certificate
  * would not take back a copy.
+ *
+ * `repository` names another host's repository (a DR replacement reading the
+ * failed host's); the controller grants it read access only during that run.
  */
-export async function connectControllerRepository(dataDir: string): Promise<ControllerRepository> {
+export async function connectControllerRepository(
+  dataDir: string,
+  repository = "",
+): Promise<ControllerRepository> {
   const identity = await loadIdentity(dataDir);
-  const access = await fetchRepositoryAccess(identity);
+  const access = await fetchRepositoryAccess(identity, repository);
   const backend = new RemoteBackend({
     url: storageUrl(identity.sessionAddress, access.storagePort),
     repository: access.repository,
@@ -40,7 +46,7 @@ export async function connectControllerRepository(dataDir: string): Promise<Cont
   return { backend, password: access.password };
 }
 
-async function fetchRepositoryAccess(identity: AgentIdentity) {
+async function fetchRepositoryAccess(identity: AgentIdentity, repository: string) {
   const client = createClient(
     AgentStorageService,
     identity.sessionAddress,
@@ -48,19 +54,30 @@ async function fetchRepositoryAccess(identity: AgentIdentity) {
     controllerChannelOptions(),
   );
   try {
-    return await client.getRepositoryAccess({}, { options: { deadline: Date.now() + ACCESS_DEADLINE_MS } });
+    return await client.getRepositoryAccess(
+      { repository },
+      { options: { deadline: Date.now() + ACCESS_DEADLINE_MS } },
+    );
   } catch (err) {
-    throw accessError(identity.sessionAddress, err as grpc.ServiceError);
+    throw accessError(identity.sessionAddress, err as grpc.ServiceError, repository);
   } finally {
     client.grpcClient.close();
   }
 }
 
-function accessError(address: string, err: grpc.ServiceError): RepoError {
+function accessError(address: string, err: grpc.ServiceError, repository: string): RepoError {
   const details = err.details || err.message;
   switch (err.code) {
-    case grpc.status.UNAUTHENTICATED:
     case grpc.status.PERMISSION_DENIED:
+      if (repository) {
+        return new RepoError(
+          "access_denied",
+          `the controller at ${address} does not let this host read repository ${repository}: ${details} ` +
+            "(another host's repository is readable only by its replacement while a disaster-recovery run is active)",
+        );
+      }
+      return new RepoError("access_denied", `the controller at ${address} refused this agent: ${details}`);
+    case grpc.status.UNAUTHENTICATED:
       return new RepoError("access_denied", `the controller at ${address} refused this agent: ${details}`);
     case grpc.status.UNIMPLEMENTED:
       return new RepoError(

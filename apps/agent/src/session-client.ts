@@ -31,7 +31,8 @@ export interface SessionClientOptions {
   identity: AgentIdentity;
   dataDir: string;
   labels?: Record<string, string>;
-  sources?: DiscoveredSource[];
+  /** Read before each Hello: the sources and where a restore writes (for the disk space reported). */
+  inventory?: () => Promise<{ sources: DiscoveredSource[]; restoreTargets: string[] }>;
   /** Read before each Hello and heartbeat; nothing to report when omitted. */
   state?: () => Promise<AgentLinkState>;
   log: Logger;
@@ -121,7 +122,8 @@ export class SessionClient extends EventEmitter {
   }
 
   async #connect(): Promise<void> {
-    const facts = await collectHostFacts(this.options.dataDir, this.options.labels);
+    const inventory = (await this.options.inventory?.()) ?? { sources: [], restoreTargets: [] };
+    const facts = await collectHostFacts(this.options.dataDir, this.options.labels, inventory.restoreTargets);
     const state = await this.#readState();
     if (this.#stopped) return;
     const stream = this.#client.session();
@@ -131,7 +133,7 @@ export class SessionClient extends EventEmitter {
     stream.on("end", () => this.#lost(stream, 0, "stream ended"));
     stream.write(
       create(AgentMessageSchema, {
-        body: { case: "hello", value: { facts, sources: this.options.sources ?? [], ...state } },
+        body: { case: "hello", value: { facts, sources: inventory.sources, ...state } },
       }),
     );
   }

@@ -4,11 +4,16 @@ import { type Backend, LocalBackend, RepoError, Repository, ThrottledBackend } f
 import { parseSize } from "../commands/parse-units.js";
 import type { AgentConfig } from "../config/agent-config.js";
 
-/** The repository named in the config (local, or on the controller), throttled to its bandwidth limit. */
-export async function openConfigRepository(config: AgentConfig): Promise<Repository> {
-  const { backend, password } = config.repository.controller
-    ? await controllerRepository(config)
-    : await localRepository(config);
+/**
+ * The repository named in the config (local, or on the controller), throttled
+ * to its bandwidth limit; or `otherHost`'s repository on the controller (a DR
+ * replacement restoring the failed host), reached with this agent's identity.
+ */
+export async function openConfigRepository(config: AgentConfig, otherHost = ""): Promise<Repository> {
+  const { backend, password } =
+    config.repository.controller || otherHost
+      ? await controllerRepository(config, otherHost)
+      : await localRepository(config);
   const limit = config.repository.bandwidthLimit;
   const throttled = limit
     ? new ThrottledBackend(backend, parseSize(limit, "repository.bandwidthLimit"))
@@ -21,10 +26,13 @@ export async function openConfigRepository(config: AgentConfig): Promise<Reposit
   }
 }
 
-async function controllerRepository(config: AgentConfig): Promise<{ backend: Backend; password: string }> {
+async function controllerRepository(
+  config: AgentConfig,
+  repository: string,
+): Promise<{ backend: Backend; password: string }> {
   // Loaded on use: gRPC and HTTP/2 would otherwise slow every local repository command's start.
   const { connectControllerRepository } = await import("../controller-repository.js");
-  return connectControllerRepository(identityDirOf(config));
+  return connectControllerRepository(identityDirOf(config), repository);
 }
 
 async function localRepository(config: AgentConfig): Promise<{ backend: Backend; password: string }> {

@@ -1,21 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import * as grpc from "@grpc/grpc-js";
 import { createLogger } from "@pwdr/logging";
-import {
-  type AgentMessage,
-  AgentSessionService,
-  addService,
-  CONTROLLER_TLS_NAME,
-  type ControllerMessage,
-  ControllerMessageSchema,
-  JobState,
-  peerIdentity,
-  ServiceAction,
-  serverCredentials,
-  type TlsIdentity,
-} from "@pwdr/protocol";
+import { CONTROLLER_TLS_NAME, JobState, ServiceAction } from "@pwdr/protocol";
 import { LocalBackend, Repository } from "@pwdr/repo";
 import { createTestCa, makeTempDir } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,114 +11,7 @@ import { Daemon } from "../daemon/daemon.js";
 import { Journal } from "../daemon/journal.js";
 import { ControllerLink } from "./controller-link.js";
 import { unconfiguredExecutor } from "./job-executor.js";
-
-type Body = NonNullable<MessageInitShape<typeof ControllerMessageSchema>["body"]>;
-type Call = grpc.ServerDuplexStream<AgentMessage, ControllerMessage>;
-
-/**
- * The controller's side of the session, as small as the test needs: a real
- * grpc-js server over mutual TLS that welcomes the agent, records what it
- * sends, and acknowledges results only when told to.
- */
-class FakeController {
-  readonly received: { message: AgentMessage; session: number }[] = [];
-  ackResults = false;
-  #server: grpc.Server | undefined;
-  #call: Call | undefined;
-  #sessions = 0;
-  #waiters: (() => void)[] = [];
-
-  constructor(
-    private readonly pki: { caPem: string; identity: TlsIdentity },
-    public port = 0,
-  ) {}
-
-  async start(): Promise<void> {
-    const server = new grpc.Server();
-    addService(server, AgentSessionService, { session: (call: Call) => this.#session(call) });
-    const credentials = serverCredentials({ ...this.pki, requireClientCertificate: true });
-    this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${this.port}`, credentials, (err, port) =>
-        err ? reject(err) : resolve(port),
-      ),
-    );
-    this.#server = server;
-  }
-
-  stop(): void {
-    this.#server?.forceShutdown();
-    this.#server = undefined;
-    this.#call = undefined;
-  }
-
-  /** Ends the current stream as a controller restart or a network cut would. */
-  dropSession(): void {
-    this.#call?.end();
-    this.#call = undefined;
-  }
-
-  send(body: Body): void {
-    if (!this.#call) throw new Error("no agent session");
-    this.#call.write(create(ControllerMessageSchema, { body }));
-  }
-
-  get sessions(): number {
-    return this.#sessions;
-  }
-
-  async waitFor<T>(find: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const found = find();
-      if (found !== undefined && found !== false) return found;
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 100);
-      });
-    }
-  }
-
-  /** Messages of one body kind, in arrival order. */
-  of<K extends NonNullable<AgentMessage["body"]["case"]>>(kind: K, since = 0) {
-    return this.received
-      .slice(since)
-      .flatMap(({ message, session }) =>
-        message.body.case === kind
-          ? [{ value: message.body.value as Extract<AgentMessage["body"], { case: K }>["value"], session }]
-          : [],
-      );
-  }
-
-  #session(call: Call): void {
-    expect(peerIdentity(call)?.commonName).toBe("host-1");
-    const session = ++this.#sessions;
-    call.on("data", (message: AgentMessage) => {
-      this.received.push({ message, session });
-      if (message.body.case === "hello") {
-        this.#call = call;
-        this.send({
-          case: "welcome",
-          value: {
-            hostId: "host-1",
-            hostName: "pi-link",
-            sessionId: `s${session}`,
-            heartbeatInterval: { seconds: 1n },
-          },
-        });
-      }
-      if (message.body.case === "result" && this.ackResults)
-        call.write(
-          create(ControllerMessageSchema, {
-            body: { case: "resultAck", value: { runId: message.body.value.runId } },
-          }),
-        );
-      for (const wake of this.#waiters.splice(0)) wake();
-    });
-    call.on("error", () => {});
-    call.on("end", () => call.end());
-  }
-}
+import { FakeController } from "./test-support/fake-controller.js";
 
 async function enrolledAgent(dir: string) {
   const pki = await createTestCa();
@@ -183,7 +62,7 @@ describe("an agent without a config (`pwdr-agent run --data-dir`)", () => {
       );
     } finally {
       await link.stop(0);
-      controller.stop();
+      await controller.stop();
     }
   });
 });
@@ -223,7 +102,7 @@ describe("the daemon linked to a controller (real gRPC over mutual TLS)", () => 
 
   afterAll(async () => {
     await daemon?.stop();
-    controller?.stop();
+    await controller?.stop();
   });
 
   it("says hello with its sources and runs a backup job: accepted, progress, result with a recovery point", async () => {
@@ -355,7 +234,7 @@ describe("the daemon linked to a controller (real gRPC over mutual TLS)", () => 
     });
     await controller.waitFor(() => existsSync(join(stateDir, "policy.json")), "the stored policy");
     const port = controller.port;
-    controller.stop();
+    await controller.stop();
     const journal = new Journal(stateDir);
     const local = async () =>
       (await journal.runs()).filter((r) => r.slotKey?.startsWith("backup@") && r.status === "ok");

@@ -6,7 +6,7 @@ import type { AgentIdentity } from "../agent-identity.js";
 import type { AgentConfig } from "../config/agent-config.js";
 import { Journal, type RunRecord } from "../daemon/journal.js";
 import { type AgentLinkState, SessionClient } from "../session-client.js";
-import { discoveredSources } from "./discovered-sources.js";
+import { hostInventory } from "./discovered-sources.js";
 import type { JobExecutor } from "./job-executor.js";
 import { JobQueue } from "./job-queue.js";
 import { Outbox } from "./outbox.js";
@@ -95,10 +95,11 @@ export class ControllerLink extends EventEmitter {
     this.#scheduler.replace(entries);
     await this.#queue.reportAbandoned();
     const runs = await this.journal.runs();
+    const { config } = options;
     this.#session = new SessionClient({
       identity: options.identity,
       dataDir: options.dataDir,
-      sources: options.config ? discoveredSources(options.config, runs) : [],
+      ...(config ? { inventory: async () => hostInventory(config, await this.journal.runs()) } : {}),
       state: () => this.#state(),
       log: options.log,
       ...(options.labels ? { labels: options.labels } : {}),

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { SourceDefinition } from "@pwdr/host";
+import type { ServerFacts, SourceDefinition } from "@pwdr/host";
 import { type DiscoveredSource, DiscoveredSourceSchema, SourceKind } from "@pwdr/protocol";
 import type { AgentConfig } from "../config/agent-config.js";
 import type { RunRecord } from "../daemon/journal.js";
@@ -10,6 +10,18 @@ const KINDS: Record<SourceDefinition["kind"], SourceKind> = {
   config: SourceKind.CONFIG,
   files: SourceKind.FILES,
 };
+
+/** A server that does not answer this fast is reported with its last recorded version. */
+const PROBE_TIMEOUT_MS = 1_500;
+
+/** What Hello says about the host's data: its sources and where a restore would write. */
+export interface HostInventory {
+  sources: DiscoveredSource[];
+  /** Directories a restore writes into: data trees, Redis's and (when it says) PostgreSQL's data dirs. */
+  restoreTargets: string[];
+}
+
+type Probe = (def: SourceDefinition, timeoutMs: number) => Promise<ServerFacts | undefined>;
 
 /** Where a source is, for people: never a password (the definition holds none, only where one comes from). */
 function locationOf(def: SourceDefinition): string {
@@ -24,10 +36,38 @@ function locationOf(def: SourceDefinition): string {
 }
 
 /**
- * The config's sources for Hello. Versions come from the last backup that
- * recorded one (asking the servers would make every reconnect slow).
+ * The config's sources for Hello, with the running servers' versions (a DR
+ * assessment compares them with a recovery point's before restoring here):
+ * asked anew at each connect, in parallel and briefly; a server that does
+ * not answer keeps the version the last backup recorded.
  */
-export function discoveredSources(config: AgentConfig, runs: readonly RunRecord[]): DiscoveredSource[] {
+export async function hostInventory(
+  config: AgentConfig,
+  runs: readonly RunRecord[],
+  probe?: Probe,
+): Promise<HostInventory> {
+  const ask = probe ?? (await import("@pwdr/host")).serverFacts;
+  const recorded = recordedVersions(runs);
+  const facts = await Promise.all(
+    config.sources.map((def) => ask(def, PROBE_TIMEOUT_MS).catch(() => undefined)),
+  );
+  const sources = config.sources.map((def, i) =>
+    create(DiscoveredSourceSchema, {
+      name: def.name,
+      kind: KINDS[def.kind],
+      version: facts[i]?.version ?? recorded.get(def.name) ?? "",
+      location: locationOf(def),
+    }),
+  );
+  const restoreTargets = config.sources.flatMap((def, i) => {
+    if (def.kind === "config" || def.kind === "files") return def.paths;
+    const dir = facts[i]?.dataDirectory ?? (def.kind === "redis" ? def.dataDir : undefined);
+    return dir ? [dir] : [];
+  });
+  return { sources, restoreTargets };
+}
+
+function recordedVersions(runs: readonly RunRecord[]): Map<string, string> {
   const versions = new Map<string, string>();
   for (const run of runs) {
     const sources = run.job === "backup" ? run.details?.sources : undefined;
@@ -36,12 +76,5 @@ export function discoveredSources(config: AgentConfig, runs: readonly RunRecord[
       if (typeof s.name === "string" && typeof s.version === "string") versions.set(s.name, s.version);
     }
   }
-  return config.sources.map((def) =>
-    create(DiscoveredSourceSchema, {
-      name: def.name,
-      kind: KINDS[def.kind],
-      version: versions.get(def.name) ?? "",
-      location: locationOf(def),
-    }),
-  );
+  return versions;
 }

@@ -5,7 +5,6 @@ import type {
   DrillSpec,
   Job,
   PruneSpec,
-  RestoreSpec,
   Retention,
   ServiceActionSpec,
   VerifySpec,
@@ -16,15 +15,14 @@ import { parseSubset } from "../commands/check.js";
 import type { AgentConfig } from "../config/agent-config.js";
 import { hostDefinitionOf } from "../config/load-agent-config.js";
 import { hostNameOf, openConfigRepository } from "../daemon/open-config-repository.js";
+import { commandJob } from "./command-job.js";
+import { healthJob } from "./health-job.js";
 import { failureOf, retryableCode } from "./job-errors.js";
-import { failed, type JobOutcome, type JobProgressUpdate, RunStopped } from "./job-outcome.js";
+import { failed, type JobOutcome, RunStopped } from "./job-outcome.js";
+import { type ExecutionContext, type Run, withRepository } from "./job-run.js";
+import { restoreJob } from "./restore-job.js";
 
-export interface ExecutionContext {
-  /** Aborted by a cancel or the deadline; checked between sources and phases. */
-  signal: AbortSignal;
-  log: (line: string) => void;
-  onProgress: (p: JobProgressUpdate) => void;
-}
+export type { ExecutionContext } from "./job-run.js";
 
 /** Runs one job from the controller (or a policy schedule) to its outcome; never throws. */
 export type JobExecutor = (job: Job, ctx: ExecutionContext) => Promise<JobOutcome>;
@@ -38,19 +36,13 @@ export const unconfiguredExecutor: JobExecutor = async () =>
       "`pwdr-agent run --data-dir <dir> -c /etc/pwdr/agent.yaml` (or `pwdr-agent daemon` with `controller:` in it)",
   );
 
-interface Run {
-  config: AgentConfig;
-  ctx: ExecutionContext;
-  open: () => Promise<Repository>;
-}
-
 /** The executor of an agent with a config: the job functions of the daemon, driven by the Job's spec. */
 export function configuredExecutor(
   config: AgentConfig,
-  open: (c: AgentConfig) => Promise<Repository> = openConfigRepository,
+  open: (c: AgentConfig, otherHost?: string) => Promise<Repository> = openConfigRepository,
 ): JobExecutor {
   return async (job, ctx) => {
-    const run: Run = { config, ctx, open: () => open(config) };
+    const run: Run = { config, ctx, open: (otherHost) => open(config, otherHost) };
     try {
       return await dispatch(job, run);
     } catch (err) {
@@ -73,23 +65,17 @@ function dispatch(job: Job, run: Run): Promise<JobOutcome> {
     case "prune":
       return pruneJob(spec.value, run);
     case "restore":
-      return restore(spec.value, run);
+      return restoreJob(spec.value, run);
     case "serviceAction":
       return serviceAction(spec.value, run);
+    case "healthCheck":
+      return healthJob(spec.value, run);
+    case "command":
+      return commandJob(spec.value, run);
     default:
       return Promise.resolve(
         failed("unsupported_job", "the job has no spec this agent knows; upgrade the agent"),
       );
-  }
-}
-
-async function withRepository<T>(run: Run, work: (repo: Repository) => Promise<T>): Promise<T> {
-  run.ctx.signal.throwIfAborted();
-  const repo = await run.open();
-  try {
-    return await work(repo);
-  } finally {
-    await repo.close();
   }
 }
 
@@ -265,56 +251,6 @@ async function pruneJob(spec: PruneSpec, run: Run): Promise<JobOutcome> {
       },
     };
   });
-}
-
-/**
- * A host restore runs to its end once it started: stopping between steps
- * would leave the application half restored and its services down.
- */
-async function restore(spec: RestoreSpec, run: Run): Promise<JobOutcome> {
-  if (!spec.recoveryPointId) {
-    return failed("invalid_argument", 'the restore job names no recovery point (an id, or "latest")');
-  }
-  const { restoreHost } = await import("@pwdr/host");
-  const { services, ...definition } = hostDefinitionOf(run.config);
-  const target = spec.manageServices && services ? { ...definition, services } : definition;
-  let stepsDone = 0;
-  const report = await withRepository(run, (repo) =>
-    restoreHost(repo, {
-      recoveryPoint: spec.recoveryPointId,
-      target,
-      only: spec.sources,
-      ...(spec.targetPrefix ? { targetPrefix: spec.targetPrefix } : {}),
-      dryRun: spec.dryRun,
-      onStep: (s) => {
-        if (s.status === "done") stepsDone++;
-        run.ctx.onProgress({
-          phase: s.kind,
-          bytesDone: 0,
-          itemsDone: stepsDone,
-          ...(s.source ? { item: s.source } : {}),
-        });
-      },
-      onProgress: (p) =>
-        run.ctx.onProgress({
-          phase: p.source ?? p.phase,
-          bytesDone: p.bytesDone,
-          ...(p.item ? { item: p.item } : {}),
-        }),
-    }),
-  );
-  const details = { ...report };
-  if (report.status !== "failed") {
-    const bytes = report.steps.reduce((n, s) => n + (s.status === "done" ? (s.bytes ?? 0) : 0), 0);
-    return { state: "succeeded", bytesRead: bytes, details };
-  }
-  const step = report.steps.find((s) => s.status === "failed");
-  const code = step?.error?.code ?? "source_failed";
-  return {
-    state: "failed",
-    error: { code, message: report.failure ?? "the host restore failed", retryable: false },
-    details,
-  };
 }
 
 /** Stop, start or restart through the host's configured hooks; `services` narrows units or compose services. */

@@ -1,18 +1,29 @@
 import { hostname } from "node:os";
-import { isRepoError, type Repository } from "@pwdr/repo";
+import { isRepoError, RepoError, type Repository } from "@pwdr/repo";
 import type { SourceProgress } from "@pwdr/sources";
 import { findRecoveryPoint } from "../recovery-point/find-recovery-points.js";
 import type { StoredRecoveryPoint } from "../recovery-point/recovery-point.js";
-import { checkMapping } from "./mapping.js";
+import { checkServerVersions, type VersionCheck } from "./check-versions.js";
+import { checkMapping, type RestoreMapping } from "./mapping.js";
 import { type HostRestorePlanInput, type PlanEntry, planHostRestore } from "./plan-host-restore.js";
+import { replacementMapping } from "./replacement-layout.js";
 import type { StepReport } from "./restore-step.js";
 import { runStep, type StepContext } from "./run-step.js";
 
 export interface HostRestoreOptions extends Omit<HostRestorePlanInput, "point"> {
   /** "latest" (the newest complete one) or a recovery point id or unique prefix. */
   recoveryPoint: string;
-  /** Whose recovery points: the target definition's host, else this machine's name. */
+  /** Whose recovery points: the target definition's host, else this machine's name (any host's for a replacement). */
   fromHost?: string;
+  /**
+   * Restoring another host's point onto this one (a DR replacement reading
+   * the failed host's own repository): points of any host name are taken,
+   * every chosen source must exist in `target` with its kind and goes where
+   * `target` says (its servers, databases and paths, paired with the
+   * recorded ones), and the target servers must not be older than the
+   * point's. Refusals come before anything is touched, dry runs included.
+   */
+  replacement?: boolean;
   /** Plan and report, touch nothing. */
   dryRun?: boolean;
   /** Each step as it starts and ends, for progress bars and controller events. */
@@ -30,6 +41,8 @@ export interface HostRestoreReport {
   durationMs: number;
   /** Age of the recovery point's data when the run ended: the RPO achieved. */
   rpoMs: number;
+  /** A replacement's PostgreSQL and Redis versions beside the point's (all compatible, or it was refused). */
+  versions?: VersionCheck[];
   /** What went wrong and the state the host is left in, when a step failed. */
   failure?: string;
 }
@@ -45,13 +58,10 @@ export async function restoreHost(repo: Repository, options: HostRestoreOptions)
   const now = options.now ?? (() => new Date());
   const started = performance.now();
   checkMapping(options.mapping ?? {});
-  const fromHost = options.fromHost ?? options.target?.host ?? hostname();
-  const point = await findRecoveryPoint(repo, options.recoveryPoint, { host: fromHost });
-  const plan = planHostRestore({ ...options, point });
-  const steps: StepReport[] = plan.map((entry) => ({
-    ...publicPart(entry),
-    status: options.dryRun ? "pending" : "pending",
-  }));
+  const point = await findRecoveryPoint(repo, options.recoveryPoint, hostFilter(options));
+  const { mapping, versions } = await replacementLayout(point, options);
+  const plan = planHostRestore({ ...options, mapping, point });
+  const steps: StepReport[] = plan.map((entry) => ({ ...publicPart(entry), status: "pending" }));
   const report = (status: HostRestoreReport["status"], failure?: string): HostRestoreReport => ({
     recoveryPoint: summaryOf(point),
     dryRun: options.dryRun ?? false,
@@ -59,11 +69,40 @@ export async function restoreHost(repo: Repository, options: HostRestoreOptions)
     steps,
     durationMs: Math.round(performance.now() - started),
     rpoMs: now().getTime() - new Date(point.startedAt).getTime(),
+    ...(versions ? { versions } : {}),
     ...(failure ? { failure } : {}),
   });
   if (options.dryRun) return report("planned");
-  const failure = await runSteps(repo, plan, steps, options);
+  // A path-mapped tree restore looks its paths up in the snapshot's trees before the
+  // restorer loads the index: on a freshly opened repository those blobs would be "missing".
+  await repo.loadIndex();
+  const failure = await runSteps(repo, plan, steps, { ...options, mapping });
   return report(failure ? "failed" : "done", failure);
+}
+
+function hostFilter(options: HostRestoreOptions): { host?: string } {
+  if (options.fromHost) return { host: options.fromHost };
+  if (options.replacement) return {};
+  return { host: options.target?.host ?? hostname() };
+}
+
+/** A replacement's mapping into its own layout (explicit entries win) and its version checks. */
+async function replacementLayout(
+  point: StoredRecoveryPoint,
+  options: HostRestoreOptions,
+): Promise<{ mapping: RestoreMapping; versions?: VersionCheck[] }> {
+  const given = options.mapping ?? {};
+  if (!options.replacement) return { mapping: given };
+  if (!options.target) {
+    throw new RepoError("invalid_argument", "a replacement restore needs the target host's definition");
+  }
+  const own = replacementMapping(point, options.target, options.only);
+  const mapping = {
+    ...given,
+    paths: { ...own.paths, ...given.paths },
+    databases: { ...own.databases, ...given.databases },
+  };
+  return { mapping, versions: await checkServerVersions(point, options.target, options.only) };
 }
 
 /**
