@@ -3,6 +3,16 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  captureState,
+  fileDigests,
+  type HostState,
+  type PiHost,
+  redisService,
+  sql,
+  startPiHost,
+  withRedis,
+} from "@pwdr/host/testing";
 import { CONTROLLER_TLS_NAME, type JobSchema, JobState, ServiceAction } from "@pwdr/protocol";
 import { LocalBackend, Repository } from "@pwdr/repo";
 import {
@@ -16,16 +26,6 @@ import {
   watchPidFile,
 } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  captureState,
-  fileDigests,
-  type HostState,
-  type PiHost,
-  redisService,
-  sql,
-  startPiHost,
-  withRedis,
-} from "../../../../libs/host/src/test-support/pi-host.js";
 import { saveIdentity } from "../agent-identity.js";
 import { type AgentConfig, agentConfigSchema } from "../config/agent-config.js";
 import { Daemon } from "../daemon/daemon.js";
