@@ -2,6 +2,9 @@ import { type ClientHttp2Session, connect, type OutgoingHttpHeaders } from "node
 import { RepoError } from "@pwdr/repo";
 import { TRANSPORT_SETTINGS } from "../protocol/transport-settings.js";
 
+/** The code of a request the server stopped answering mid-way (see #cutOff). */
+export const CUT_OFF = "PWDR_STREAM_CUT_OFF";
+
 export interface TlsClientOptions {
   /** PEM of the one CA trusted for the server (system roots are not). */
   ca: string;
@@ -26,6 +29,7 @@ export interface Response {
 export class Http2Connection {
   #session: ClientHttp2Session | undefined;
   #inFlight = 0;
+  readonly #sessionErrors = new WeakMap<ClientHttp2Session, Error>();
 
   constructor(
     private readonly origin: string,
@@ -45,8 +49,9 @@ export class Http2Connection {
       maxSessionMemory: TRANSPORT_SETTINGS.maxSessionMemory,
     });
     session.on("connect", () => session.setLocalWindowSize(TRANSPORT_SETTINGS.connectionWindow));
-    // Errors reach the requests through their streams; a dropped session is replaced on next use.
-    session.on("error", () => {});
+    // Errors reach the requests through their streams (a stream cut off by the session's
+    // end carries it as the cause); a dropped session is replaced on next use.
+    session.on("error", (err) => this.#sessionErrors.set(session, err));
     session.on("close", () => {
       if (this.#session === session) this.#session = undefined;
     });
@@ -99,7 +104,7 @@ export class Http2Connection {
       stream.on("close", () => {
         if (status) resolve({ status, length, body: Buffer.concat(parts) });
         else if (timedOut) reject(new Error(`no progress for ${this.timeoutMs} ms`));
-        else reject(new Error(`the request was cut off (HTTP/2 code ${stream.rstCode})`));
+        else reject(this.#cutOff(session, stream.rstCode));
       });
       stream.on("error", (err) => (status ? undefined : reject(err)));
       if (body) {
@@ -107,6 +112,18 @@ export class Http2Connection {
         stream.end();
       }
     });
+  }
+
+  /**
+   * A stream that closed without an answer. With no session error (the server
+   * went away mid-request) it is marked CUT_OFF, which callers may repeat; a
+   * session torn down by a TLS alert carries that error instead, and is not.
+   */
+  #cutOff(session: ClientHttp2Session, rstCode: number): Error {
+    const cause = this.#sessionErrors.get(session);
+    const err = new Error(`the request was cut off (HTTP/2 code ${rstCode})`, cause ? { cause } : {});
+    if (!cause) Object.assign(err, { code: CUT_OFF });
+    return err;
   }
 
   close(): void {

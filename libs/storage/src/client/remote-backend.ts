@@ -4,7 +4,7 @@ import { RepoError } from "@pwdr/repo";
 import { rangeHeader } from "../protocol/range-header.js";
 import { filePath, isRepositoryName, listPath, repositoryPath } from "../protocol/routes.js";
 import { errorFromResponse } from "../protocol/wire-errors.js";
-import { Http2Connection, type Response, type TlsClientOptions } from "./http2-connection.js";
+import { CUT_OFF, Http2Connection, type Response, type TlsClientOptions } from "./http2-connection.js";
 
 export interface RemoteBackendOptions extends TlsClientOptions {
   /** The storage server, `https://host:port`. */
