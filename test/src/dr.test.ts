@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DaemonProcess } from "./cli-process.js";
 import {
   ControllerProcess,
+  connectedSince,
   type EnrolledAgent,
   enrollAgent,
   eventually,
@@ -270,6 +271,12 @@ describe("disaster recovery with real processes", () => {
     const psql = join(b.pg.binDir, "psql");
     const check = `${psql} -h ${b.pg.host} -p ${b.pg.port} -U postgres -d piwardrive -Atc "SELECT count(DISTINCT session_id) FROM wifi_detections" | grep -qx ${SESSIONS}`;
     const api = await controller.api();
+    // The controller restarted in the test before: both agents must have their sessions back.
+    for (const agent of [dbAgent, appAgent]) {
+      await eventually(`${agent.name} connected again`, async () =>
+        connectedSince(agent.daemon, controller.startedAt) ? true : undefined,
+      );
+    }
     const started = await api.post<{ id: string }>("/api/v1/dr/plans/run", {
       dryRun: false,
       steps: [

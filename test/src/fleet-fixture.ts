@@ -27,6 +27,8 @@ export interface ControllerSetup {
 /** A `pwdr-controller serve` process that can be stopped, killed and started again on the same ports. */
 export class ControllerProcess {
   process: DaemonProcess | undefined;
+  /** When the current process was started (ms since the epoch). */
+  startedAt = 0;
   #ports: ControllerPorts | undefined;
   #adminToken: string | undefined;
 
@@ -61,6 +63,7 @@ export class ControllerProcess {
       storage: await freePort(),
     };
     const { session, enroll, api, storage } = this.#ports;
+    this.startedAt = Date.now();
     this.process = new DaemonProcess(CONTROLLER_MAIN, [
       "serve",
       "--data-dir",
@@ -144,6 +147,11 @@ export async function enrollAgent(
   ]);
   expect(enrolled.code, enrolled.stderr).toBe(0);
   return { name, hostId: JSON.parse(enrolled.stdout).hostId, dataDir };
+}
+
+/** Whether the agent has opened a session with the controller's current process. */
+export function connectedSince(agent: DaemonProcess, since: number): boolean {
+  return agent.lines.some((l) => l.msg === "connected to controller" && Date.parse(String(l.time)) >= since);
 }
 
 /** `pwdr-agent daemon -c <config>` as a process whose JSON log can be awaited. */

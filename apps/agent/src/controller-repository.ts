@@ -53,11 +53,23 @@ async function fetchRepositoryAccess(identity: AgentIdentity, repository: string
     clientCredentials({ caPem: identity.caPem, identity: identity.tls }),
     controllerChannelOptions(),
   );
+  const deadline = Date.now() + ACCESS_DEADLINE_MS;
   try {
-    return await client.getRepositoryAccess(
-      { repository },
-      { options: { deadline: Date.now() + ACCESS_DEADLINE_MS } },
-    );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // waitForReady: a controller that is restarting (refusing connections) is waited for.
+        return await client.getRepositoryAccess(
+          { repository },
+          { metadata: new grpc.Metadata({ waitForReady: true }), options: { deadline } },
+        );
+      } catch (err) {
+        // A call the restart cut off mid-way is asked again, as the storage requests are.
+        const delay = Math.min(250 * 2 ** attempt, 4_000);
+        const unavailable = (err as grpc.ServiceError).code === grpc.status.UNAVAILABLE;
+        if (!unavailable || Date.now() + delay >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   } catch (err) {
     throw accessError(identity.sessionAddress, err as grpc.ServiceError, repository);
   } finally {

@@ -138,7 +138,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
 
   const progress = new LiveProgress();
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
-  const presence = new HostPresence(catalog.db, { log });
+  const presence = new HostPresence(catalog.db, { log, silentAfterMs: 3 * heartbeatIntervalMs });
   const certificates = new CertificateWatch(catalog.db, { intervalMs: heartbeatIntervalMs, log });
   const sessionServer = new grpc.Server(SESSION_SERVER_OPTIONS);
   const sessionCreds = serverCredentials({

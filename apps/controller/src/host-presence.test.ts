@@ -57,6 +57,26 @@ describe("HostPresence", () => {
     expect((await row(id)).state).toBe("online");
   });
 
+  it("marks offline a host left online that has not been heard from for three beats", async () => {
+    const now = Date.now();
+    const silent = await db.host.create({
+      data: { name: "pi-silent", labels: {}, state: "online", lastSeenAt: new Date(now - 60_000) },
+    });
+    const fresh = await db.host.create({
+      data: { name: "pi-fresh", labels: {}, state: "online", lastSeenAt: new Date(now - 5_000) },
+    });
+    const beating = await db.host.create({
+      data: { name: "pi-beating", labels: {}, state: "online", lastSeenAt: new Date(now - 60_000) },
+    });
+    const presence = new HostPresence(db, { ...manual, silentAfterMs: 30_000 });
+    presence.seen(beating.id, now);
+    await presence.flush();
+    expect((await row(silent.id)).state).toBe("offline");
+    expect((await row(fresh.id)).state).toBe("online");
+    expect((await row(beating.id)).state).toBe("online");
+    await presence.close();
+  });
+
   it("never brings a decommissioned host back online", async () => {
     const id = await newHost("pi-retired", "decommissioned");
     const presence = new HostPresence(db, manual);

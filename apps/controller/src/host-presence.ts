@@ -6,10 +6,20 @@ export interface HostPresenceOptions {
   flushIntervalMs?: number;
   /** lastSeenAt resolution (100 ms): heartbeats in one bucket share one UPDATE. */
   bucketMs?: number;
+  /**
+   * A host still marked online whose lastSeenAt is older than this is marked
+   * offline (three missed heartbeats, as the Welcome tells agents): hosts a
+   * crashed controller left online, or whose agent vanished without closing.
+   * Off when omitted.
+   */
+  silentAfterMs?: number;
   log: Logger;
 }
 
 type Pending = { state: "online"; seenAt: number } | { state: "offline" };
+
+/** A pending entry that stands for "sweep silent hosts" in the next write. */
+const SILENT_SWEEP = "\u0000silent-sweep";
 
 // One statement's IN list: under the 999 bound parameters Prisma allows a SQLite statement.
 const IDS_PER_STATEMENT = 900;
@@ -26,6 +36,7 @@ export class HostPresence {
   readonly #log: Logger;
   readonly #bucketMs: number;
   readonly #timer: NodeJS.Timeout;
+  readonly #silentAfterMs: number | undefined;
   #pending = new Map<string, Pending>();
   #writing: Promise<void> = Promise.resolve();
 
@@ -33,6 +44,7 @@ export class HostPresence {
     this.#db = db;
     this.#log = options.log;
     this.#bucketMs = options.bucketMs ?? 100;
+    this.#silentAfterMs = options.silentAfterMs;
     this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 1_000);
     this.#timer.unref();
   }
@@ -58,6 +70,7 @@ export class HostPresence {
 
   /** Writes everything pending; resolves once it is in the catalog. */
   flush(): Promise<void> {
+    if (this.#silentAfterMs !== undefined) this.#pending.set(SILENT_SWEEP, { state: "offline" });
     if (this.#pending.size === 0) return this.#writing;
     const batch = this.#pending;
     this.#pending = new Map();
@@ -77,6 +90,7 @@ export class HostPresence {
   }
 
   async #write(batch: Map<string, Pending>): Promise<void> {
+    const sweep = batch.delete(SILENT_SWEEP) && this.#silentAfterMs !== undefined;
     const { offline, online } = this.#group(batch);
     const statements = chunks(offline).map((ids) =>
       this.#db.host.updateMany({
@@ -84,6 +98,16 @@ export class HostPresence {
         data: { state: "offline" },
       }),
     );
+    if (sweep) {
+      // First, so that this batch's heartbeats (written after it) keep their hosts online.
+      const cutoff = new Date(Date.now() - (this.#silentAfterMs ?? 0));
+      statements.unshift(
+        this.#db.host.updateMany({
+          where: { state: "online", OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: cutoff } }] },
+          data: { state: "offline" },
+        }),
+      );
+    }
     for (const [seenAt, ids] of online) {
       for (const chunk of chunks(ids)) {
         statements.push(

@@ -31,6 +31,7 @@ const TRANSIENT_CODES = new Set([
   "EPIPE",
   "ETIMEDOUT",
   "ERR_HTTP2_GOAWAY_SESSION",
+  CUT_OFF,
 ]);
 
 function transient(err: unknown): boolean {
