@@ -18,9 +18,6 @@ export interface HostPresenceOptions {
 
 type Pending = { state: "online"; seenAt: number } | { state: "offline" };
 
-/** A pending entry that stands for "sweep silent hosts" in the next write. */
-const SILENT_SWEEP = "\u0000silent-sweep";
-
 // One statement's IN list: under the 999 bound parameters Prisma allows a SQLite statement.
 const IDS_PER_STATEMENT = 900;
 
@@ -70,8 +67,7 @@ export class HostPresence {
 
   /** Writes everything pending; resolves once it is in the catalog. */
   flush(): Promise<void> {
-    if (this.#silentAfterMs !== undefined) this.#pending.set(SILENT_SWEEP, { state: "offline" });
-    if (this.#pending.size === 0) return this.#writing;
+    if (this.#pending.size === 0 && this.#silentAfterMs === undefined) return this.#writing;
     const batch = this.#pending;
     this.#pending = new Map();
     this.#writing = this.#writing.then(() =>
@@ -90,20 +86,13 @@ export class HostPresence {
   }
 
   async #write(batch: Map<string, Pending>): Promise<void> {
-    const sweep = batch.delete(SILENT_SWEEP) && this.#silentAfterMs !== undefined;
     const { offline, online } = this.#group(batch);
-    const statements = chunks(offline).map((ids) =>
-      this.#db.host.updateMany({
-        where: { id: { in: ids }, state: { not: "decommissioned" } },
-        data: { state: "offline" },
-      }),
-    );
-    if (sweep) {
-      // First, so that this batch's heartbeats (written after it) keep their hosts online.
-      const cutoff = new Date(Date.now() - (this.#silentAfterMs ?? 0));
-      statements.unshift(
+    // The silent-host sweep goes first, so that this batch's heartbeats keep their hosts online.
+    const statements = this.#silentAfterMs === undefined ? [] : [this.#sweepSilent(this.#silentAfterMs)];
+    for (const ids of chunks(offline)) {
+      statements.push(
         this.#db.host.updateMany({
-          where: { state: "online", OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: cutoff } }] },
+          where: { id: { in: ids }, state: { not: "decommissioned" } },
           data: { state: "offline" },
         }),
       );
@@ -119,6 +108,16 @@ export class HostPresence {
       }
     }
     await this.#db.$transaction(statements);
+  }
+
+  #sweepSilent(silentAfterMs: number) {
+    return this.#db.host.updateMany({
+      where: {
+        state: "online",
+        OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: new Date(Date.now() - silentAfterMs) } }],
+      },
+      data: { state: "offline" },
+    });
   }
 
   // A heartbeat's time is rounded up to its bucket, but never past the newest

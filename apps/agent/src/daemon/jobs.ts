@@ -4,6 +4,7 @@ import { checkRepository, prune, type Repository, type RetentionPolicy } from "@
 import { parseSubset } from "../commands/check.js";
 import type { AgentConfig, JobName } from "../config/agent-config.js";
 import { hostDefinitionOf } from "../config/load-agent-config.js";
+import { summarizeCheck } from "./check-summary.js";
 import { hostNameOf } from "./open-config-repository.js";
 
 /** What a job reports for the journal and the metrics. */
@@ -54,20 +55,8 @@ function sum(point: RecoveryPoint, key: "bytes" | "addedBytes"): number {
 
 async function checkJob(env: JobEnvironment): Promise<JobOutcome> {
   const report = await checkRepository(env.repo, { readData: parseSubset(env.config.verify.readDataSubset) });
-  const details = {
-    snapshotsChecked: report.snapshotsChecked,
-    packsRead: report.packsRead,
-    blobsChecked: report.blobsChecked,
-    damagedSnapshots: report.damagedSnapshots,
-    warnings: report.warnings.length,
-  };
-  if (report.errors.length === 0) return { status: "ok", details };
-  const first = report.errors.slice(0, 3).map((e) => e.message);
-  return {
-    status: "failed",
-    error: `check found ${report.errors.length} errors: ${first.join("; ")}`,
-    details,
-  };
+  const { details, failure } = summarizeCheck(report);
+  return failure ? { status: "failed", error: failure, details } : { status: "ok", details };
 }
 
 async function retentionJob(env: JobEnvironment): Promise<JobOutcome> {

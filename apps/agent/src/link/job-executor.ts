@@ -14,6 +14,7 @@ import { RepoError, type Repository, type RetentionPolicy } from "@pwdr/repo";
 import { parseSubset } from "../commands/check.js";
 import type { AgentConfig } from "../config/agent-config.js";
 import { hostDefinitionOf } from "../config/load-agent-config.js";
+import { summarizeCheck } from "../daemon/check-summary.js";
 import { hostNameOf, openConfigRepository } from "../daemon/open-config-repository.js";
 import { commandJob } from "./command-job.js";
 import { healthJob } from "./health-job.js";
@@ -155,24 +156,9 @@ async function verify(spec: VerifySpec, run: Run): Promise<JobOutcome> {
   const report = await withRepository(run, (repo) =>
     checkRepository(repo, spec.readDataSubset ? { readData: parseSubset(spec.readDataSubset) } : {}),
   );
-  const details = {
-    snapshotsChecked: report.snapshotsChecked,
-    packsRead: report.packsRead,
-    blobsChecked: report.blobsChecked,
-    damagedSnapshots: report.damagedSnapshots,
-    warnings: report.warnings.length,
-  };
-  if (report.errors.length === 0) return { state: "succeeded", details };
-  const first = report.errors.slice(0, 3).map((e) => e.message);
-  return {
-    state: "failed",
-    error: {
-      code: "check_failed",
-      message: `check found ${report.errors.length} errors: ${first.join("; ")}`,
-      retryable: false,
-    },
-    details,
-  };
+  const { details, failure } = summarizeCheck(report);
+  if (!failure) return { state: "succeeded", details };
+  return { state: "failed", error: { code: "check_failed", message: failure, retryable: false }, details };
 }
 
 async function drill(spec: DrillSpec, run: Run): Promise<JobOutcome> {
