@@ -3,7 +3,6 @@ import * as grpc from "@grpc/grpc-js";
 import { createLogger } from "@pwdr/logging";
 import { createKeyAndCsr } from "@pwdr/pki";
 import {
-  AgentSessionService,
   type ControllerMessage,
   clientCredentials,
   controllerChannelOptions,
@@ -17,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningController, startController } from "./controller-server.js";
 import { createEnrollmentToken } from "./enrollment-tokens.js";
 import { revokeHost } from "./host-revocation.js";
+import { openTestSession } from "./test-support/test-agent.js";
 
 let controller: RunningController;
 
@@ -61,20 +61,7 @@ async function enroll(hostname: string): Promise<{ hostId: string; identity: Tls
 }
 
 function openSession(identity: TlsIdentity) {
-  const client = createClient(
-    AgentSessionService,
-    controller.sessionAddress,
-    clientCredentials({ caPem: controller.pki.ca.certPem, identity }),
-    controllerChannelOptions(),
-  );
-  const stream = client.session();
-  const received: ControllerMessage[] = [];
-  const ended = new Promise<grpc.ServiceError | undefined>((resolve) => {
-    stream.on("data", (m: ControllerMessage) => received.push(m));
-    stream.on("error", (err: grpc.ServiceError) => resolve(err));
-    stream.on("end", () => resolve(undefined));
-  });
-  return { client, stream, received, ended };
+  return openTestSession(controller, identity);
 }
 
 async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {

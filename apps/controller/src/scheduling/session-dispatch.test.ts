@@ -5,24 +5,15 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import { createRecoveryPoint, hostDefinitionSchema, listRecoveryPoints } from "@pwdr/host";
 import { createLogger } from "@pwdr/logging";
-import { createKeyAndCsr } from "@pwdr/pki";
-import {
-  AgentSessionService,
-  type ControllerMessage,
-  clientCredentials,
-  controllerChannelOptions,
-  createClient,
-  EnrollmentService,
-  type TlsIdentity,
-} from "@pwdr/protocol";
+import type { ControllerMessage, TlsIdentity } from "@pwdr/protocol";
 import { LocalBackend, Repository } from "@pwdr/repo";
 import { makeTempDir } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../api-client/api-client.js";
 import { createApiToken } from "../api-tokens.js";
 import { type RunningController, startController } from "../controller-server.js";
-import { createEnrollmentToken } from "../enrollment-tokens.js";
 import { createPolicy } from "../policies.js";
+import { enrollTestHost, openTestSession } from "../test-support/test-agent.js";
 import { jitterSeconds } from "./slots.js";
 
 let controller: RunningController;
@@ -44,39 +35,13 @@ afterAll(async () => {
   await controller?.close();
 });
 
-async function enroll(hostname: string, labels: Record<string, string>) {
-  const { token } = await createEnrollmentToken(controller.db, controller.pki.caFingerprint, {
-    ttlMs: 60_000,
-    labels,
-    createdBy: "test",
-  });
-  const { keyPem, csrPem } = await createKeyAndCsr({ commonName: "agent" });
-  const client = createClient(
-    EnrollmentService,
-    controller.enrollAddress,
-    clientCredentials({ caPem: controller.pki.ca.certPem }),
-    controllerChannelOptions(),
-  );
-  const res = await client.enroll({ token, csrPem, facts: { hostname } });
-  client.grpcClient.close();
-  return { hostId: res.hostId, identity: { certPem: res.certificatePem, keyPem } as TlsIdentity };
+function enroll(hostname: string, labels: Record<string, string>) {
+  return enrollTestHost(controller, hostname, labels);
 }
 
 /** A minimal agent: says Hello with the given policy version and running jobs, records what it gets. */
 function agent(identity: TlsIdentity, hello: { policyVersion?: string; runningJobIds?: string[] } = {}) {
-  const client = createClient(
-    AgentSessionService,
-    controller.sessionAddress,
-    clientCredentials({ caPem: controller.pki.ca.certPem, identity }),
-    controllerChannelOptions(),
-  );
-  const stream = client.session();
-  const received: ControllerMessage[] = [];
-  const ended = new Promise<grpc.ServiceError | undefined>((resolve) => {
-    stream.on("data", (m: ControllerMessage) => received.push(m));
-    stream.on("error", (err: grpc.ServiceError) => resolve(err));
-    stream.on("end", () => resolve(undefined));
-  });
+  const { client, stream, received, ended } = openTestSession(controller, identity);
   stream.write({ body: { case: "hello", value: { facts: { hostname: "agent" }, ...hello } } });
   const of = <C extends NonNullable<ControllerMessage["body"]["case"]>>(kind: C) =>
     received.flatMap((m) =>

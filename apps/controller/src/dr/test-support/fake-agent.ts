@@ -4,7 +4,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
-import { createKeyAndCsr } from "@pwdr/pki";
 import {
   AgentMessageSchema,
   AgentSessionService,
@@ -12,38 +11,19 @@ import {
   clientCredentials,
   controllerChannelOptions,
   createClient,
-  EnrollmentService,
   type Job,
   type JobResult,
   JobResultSchema,
   JobState,
   SourceKind,
-  type TlsIdentity,
 } from "@pwdr/protocol";
 import type { RunningController } from "../../controller-server.js";
-import { createEnrollmentToken } from "../../enrollment-tokens.js";
+import { type EnrolledTestHost, enrollTestHost } from "../../test-support/test-agent.js";
 
-export interface Enrolled {
-  hostId: string;
-  identity: TlsIdentity;
-}
+export type Enrolled = EnrolledTestHost;
 
-export async function enrollHost(controller: RunningController, hostname: string): Promise<Enrolled> {
-  const { token } = await createEnrollmentToken(controller.db, controller.pki.caFingerprint, {
-    ttlMs: 60_000,
-    labels: {},
-    createdBy: "test",
-  });
-  const { keyPem, csrPem } = await createKeyAndCsr({ commonName: hostname });
-  const client = createClient(
-    EnrollmentService,
-    controller.enrollAddress,
-    clientCredentials({ caPem: controller.pki.ca.certPem }),
-    controllerChannelOptions(),
-  );
-  const res = await client.enroll({ token, csrPem, facts: { hostname } });
-  client.grpcClient.close();
-  return { hostId: res.hostId, identity: { certPem: res.certificatePem, keyPem } };
+export function enrollHost(controller: RunningController, hostname: string): Promise<Enrolled> {
+  return enrollTestHost(controller, hostname);
 }
 
 /** What the agent does with a job: a final state and the details it reports. */

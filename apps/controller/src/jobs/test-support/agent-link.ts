@@ -1,17 +1,7 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import type * as grpc from "@grpc/grpc-js";
-import { createKeyAndCsr } from "@pwdr/pki";
-import {
-  AgentMessageSchema,
-  AgentSessionService,
-  type ControllerMessage,
-  clientCredentials,
-  controllerChannelOptions,
-  createClient,
-  EnrollmentService,
-} from "@pwdr/protocol";
+import { AgentMessageSchema, type ControllerMessage } from "@pwdr/protocol";
 import type { RunningController } from "../../controller-server.js";
-import { createEnrollmentToken } from "../../enrollment-tokens.js";
+import { enrollTestHost, openTestSession } from "../../test-support/test-agent.js";
 
 type AgentBody = NonNullable<MessageInitShape<typeof AgentMessageSchema>["body"]>;
 
@@ -35,33 +25,8 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
 }
 
 export async function connectAgent(controller: RunningController, hostname: string): Promise<AgentLink> {
-  const { token } = await createEnrollmentToken(controller.db, controller.pki.caFingerprint, {
-    ttlMs: 60_000,
-    labels: {},
-    createdBy: "test",
-  });
-  const { keyPem, csrPem } = await createKeyAndCsr({ commonName: "agent" });
-  const enroll = createClient(
-    EnrollmentService,
-    controller.enrollAddress,
-    clientCredentials({ caPem: controller.pki.ca.certPem }),
-    controllerChannelOptions(),
-  );
-  const enrolled = await enroll.enroll({ token, csrPem, facts: { hostname } });
-  enroll.grpcClient.close();
-  const client = createClient(
-    AgentSessionService,
-    controller.sessionAddress,
-    clientCredentials({
-      caPem: controller.pki.ca.certPem,
-      identity: { certPem: enrolled.certificatePem, keyPem },
-    }),
-    controllerChannelOptions(),
-  );
-  const stream = client.session();
-  const received: ControllerMessage[] = [];
-  stream.on("data", (m: ControllerMessage) => received.push(m));
-  stream.on("error", (_err: grpc.ServiceError) => {});
+  const enrolled = await enrollTestHost(controller, hostname);
+  const { client, stream, received } = openTestSession(controller, enrolled.identity);
   const send = (body: AgentBody) => stream.write(create(AgentMessageSchema, { body }));
   send({ case: "hello", value: { facts: { hostname } } });
   const ofKind = (kind: string) => received.filter((m) => m.body.case === kind);
