@@ -243,21 +243,49 @@ retry: { attempts: 2, initialDelayMs: 200, maxDelayMs: 1000 }
       await api.call("PATCH", `/api/v1/policies/${edge?.id}`, { schedule: "0 0 1 1 *" });
       const { db, close } = await controller.openCatalog();
       try {
-        await eventually("no job in flight", async () =>
+        // At rest: no catalog job in flight, no run going on any agent (a run the agent
+        // scheduled itself is not a catalog job until its result arrives), every outbox empty.
+        const atRest = async () =>
           (await db.job.count({ where: { state: { in: ["dispatched", "running"] } } })) === 0 &&
-          hosts.every(outboxEmpty)
-            ? true
-            : undefined,
-        );
-        for (const host of hosts) {
-          const finished = (await journal(host)).filter((r) => r.job === "backup" && r.status !== "running");
-          const runs = await db.jobRun.findMany({ where: { hostId: host.hostId, job: { kind: "backup" } } });
-          expect(runs.map((r) => r.idempotencyKey).sort()).toEqual(finished.map((r) => r.id).sort());
-          const points = await db.recoveryPoint.findMany({ where: { hostId: host.hostId } });
-          expect(points.map((p) => p.id).sort()).toEqual(
-            finished.flatMap((r) => (r.recoveryPoint ? [r.recoveryPoint] : [])).sort(),
-          );
-        }
+          hosts.every(outboxEmpty) &&
+          (await Promise.all(hosts.map(journal))).every((runs) => runs.every((r) => r.status !== "running"));
+        const mismatches = async () => {
+          const found: string[] = [];
+          for (const host of hosts) {
+            const finished = (await journal(host)).filter((r) => r.job === "backup");
+            const runs = await db.jobRun.findMany({
+              where: { hostId: host.hostId, job: { kind: "backup" } },
+            });
+            const keys = new Set(runs.map((r) => r.idempotencyKey));
+            const ids = new Set(finished.map((r) => r.id));
+            for (const r of finished)
+              if (!keys.has(r.id))
+                found.push(`${host.name}: journal run not in the catalog ${JSON.stringify(r)}`);
+            for (const r of runs)
+              if (!ids.has(r.idempotencyKey))
+                found.push(`${host.name}: catalog run ${r.idempotencyKey} not in the journal (${r.state})`);
+            const points = await db.recoveryPoint.findMany({ where: { hostId: host.hostId } });
+            const expected = finished.flatMap((r) => (r.recoveryPoint ? [r.recoveryPoint] : [])).sort();
+            const actual = points.map((p) => p.id).sort();
+            if (JSON.stringify(actual) !== JSON.stringify(expected))
+              found.push(
+                `${host.name}: recovery points ${JSON.stringify(actual)}, journal ${JSON.stringify(expected)}`,
+              );
+          }
+          return found;
+        };
+        let last: string[] = [];
+        await eventually(
+          "journal and catalog to agree at rest",
+          async () => {
+            if (!(await atRest())) return undefined;
+            last = await mismatches();
+            return last.length === 0 ? true : undefined;
+          },
+          60_000,
+        ).catch((err: Error) => {
+          throw new Error(`${err.message}:\n${last.join("\n")}`);
+        });
         expect(
           await db.jobRun.count({ where: { hostId: a.hostId, locallyScheduled: true } }),
         ).toBeGreaterThanOrEqual(2);

@@ -64,6 +64,7 @@ export class ControllerLink extends EventEmitter {
       accepted: (jobId, runId) => this.#session?.send({ case: "accepted", value: { jobId, runId } }),
       progress: (value) => this.#session?.send({ case: "progress", value }),
       report: (result) => this.#report(result),
+      reported: (runId) => this.outbox.has(runId),
       ...(options.config ? { retry: options.config.retry } : {}),
       ...(options.onStarted ? { onStarted: options.onStarted } : {}),
       ...(options.onFinished ? { onFinished: options.onFinished } : {}),

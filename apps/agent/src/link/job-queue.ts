@@ -39,6 +39,8 @@ export interface JobQueueOptions {
   progress: (progress: JobProgress) => void;
   /** Keeps a result durably, then sends it (the outbox). */
   report: (result: JobResult) => Promise<void>;
+  /** Whether a run's result is already kept for the controller (reported, not yet acknowledged). */
+  reported: (runId: string) => Promise<boolean>;
   /** Attempts of a locally scheduled run while the repository is unreachable; the controller retries its own jobs. */
   retry?: AgentConfig["retry"];
   onStarted?: (record: RunRecord) => void;
@@ -175,6 +177,8 @@ export class JobQueue {
   async reportAbandoned(): Promise<void> {
     for (const run of await this.options.journal.runs()) {
       if (run.status !== "abandoned" || run.jobId === undefined || run.result !== undefined) continue;
+      // Killed between reporting its result and journaling its end: the kept result stands.
+      if (await this.options.reported(run.id)) continue;
       const entry: QueuedJob = {
         job: create(JobSchema, { jobId: run.jobId, attempt: run.attempt ?? 0, slotKey: run.slotKey ?? "" }),
         locallyScheduled: run.trigger !== "controller",
@@ -383,6 +387,9 @@ export class JobQueue {
       details: outcome.details,
       result: toJson(JobResultSchema, result),
     };
+    // Reported before journaled: a run the journal shows finished always has its result kept
+    // for the controller, and a kill in between leaves a result that reportAbandoned respects.
+    await this.options.report(result);
     await this.options.journal.write(final);
     this.options.onFinished?.(final);
     this.options.log[final.status === "ok" ? "info" : "error"]("job finished", {
@@ -392,7 +399,6 @@ export class JobQueue {
       status: final.status,
       ...(final.error ? { error: final.error } : {}),
     });
-    await this.options.report(result);
   }
 
   /** A job answered without running: dropped by a cancel, past its deadline, refused at the lock. */

@@ -185,9 +185,15 @@ describe("job queue", () => {
       report: async (r) => {
         reported.push(r);
       },
+      reported: async (runId) => reported.some((r) => r.runId === runId),
     });
+    // A run's result is reported before its end is journaled: settled means both happened.
     const settled = async (count: number) => {
-      for (let i = 0; i < 200 && reported.length < count; i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 200; i++) {
+        const running = (await journal.runs()).some((r) => r.status === "running");
+        if (reported.length >= count && !running) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
       return reported;
     };
     return { queue, journal, reported, accepted, settled };
@@ -267,5 +273,26 @@ describe("job queue", () => {
       ["run-killed", "j-killed", "verify", JobState.FAILED, "agent_stopped"],
     ]);
     expect((await journal.runs()).map((r) => r.status)).toEqual(["abandoned"]);
+  });
+
+  it("keeps the result of a run killed after reporting it but before journaling its end", async () => {
+    const { queue, journal, reported } = await setUp();
+    const dead = spawn("true");
+    await new Promise((resolve) => dead.on("exit", resolve));
+    reported.push(
+      create(JobResultSchema, { runId: "run-reported", jobId: "j-done", state: JobState.SUCCEEDED }),
+    );
+    await journal.write({
+      id: "run-reported",
+      job: "backup",
+      trigger: "schedule",
+      pid: dead.pid as number,
+      startedAt: "2026-11-26T02:00:00.000Z",
+      status: "running",
+      jobId: "j-done",
+      attempt: 1,
+    });
+    await queue.reportAbandoned();
+    expect(reported.map((r) => [r.runId, r.state])).toEqual([["run-reported", JobState.SUCCEEDED]]);
   });
 });

@@ -38,6 +38,10 @@ export class Outbox {
     await writeFileAtomic(join(this.dir, result.runId), toJsonString(JobResultSchema, result), 0o600);
   }
 
+  async has(runId: string): Promise<boolean> {
+    return isRunId(runId) && (await this.#names()).includes(runId);
+  }
+
   /** Drops an acknowledged result; false when there was none (acknowledged before, or not ours). */
   async ack(runId: string): Promise<boolean> {
     if (!isRunId(runId)) return false;
