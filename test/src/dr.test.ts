@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   captureState,
@@ -66,6 +66,13 @@ async function startBareHost(name: string): Promise<Omit<PiHost, "definition">> 
   };
 }
 
+/** Where drill sandboxes go: the sandbox PostgreSQL runs as postgres, which must be able to enter it. */
+function drillDir(): string {
+  const dir = makeTempDir("pwdr-drills-");
+  chmodSync(dir, 0o711);
+  return dir;
+}
+
 /** The agent's config: the host definition (JSON is YAML) plus its link to the controller and storage there. */
 function writeAgentConfig(host: Omit<PiHost, "definition">, name: string, agentDir: string): string {
   const config = join(agentDir, "agent.yaml");
@@ -76,7 +83,7 @@ function writeAgentConfig(host: Omit<PiHost, "definition">, name: string, agentD
       stateDir: join(agentDir, "state"),
       controller: { dataDir: agentDir },
       repository: { controller: true, dataDir: agentDir },
-      drills: { workDir: join(agentDir, "drills") },
+      drills: { workDir: drillDir() },
     }),
   );
   return config;
@@ -175,6 +182,51 @@ describe("disaster recovery with real processes", () => {
     await controller?.stop("SIGKILL");
   });
 
+  it("drills pi-a's latest point into a sandbox on pi-c on the policy's schedule, checks it and records the RTO", async () => {
+    const a = agents.get("pi-a") as Agent;
+    const api = await controller.api();
+    const { policies } = await api.get<{ policies: { id: string; name: string }[] }>("/api/v1/policies");
+    const edge = policies.find((p) => p.name === "edge");
+    const drills = await api.post<{ id: string }>("/api/v1/policies", {
+      name: "pi-a-drills",
+      parentId: edge?.id,
+      selector: { name: "pi-a" },
+      verification: { fleetDrillSchedule: "*/30 * * * * *", fleetDrillHost: agents.get("pi-c")?.hostId },
+    });
+    const { db, close } = await controller.openCatalog();
+    let runId: string;
+    try {
+      runId = await eventually(
+        "a scheduled drill of pi-a",
+        async () => (await db.drRun.findFirst({ where: { kind: "drill", failedHostId: a.hostId } }))?.id,
+        60_000,
+      ).catch(async (err: Error) => {
+        const effective = await api.get(`/api/v1/hosts/${a.hostId}/policy`);
+        throw new Error(
+          `${err.message}; pi-a's effective policy: ${JSON.stringify(effective)}; the controller's log ends:\n${controller.process?.stderr.slice(-3000)}`,
+        );
+      });
+    } finally {
+      await close();
+    }
+    // One drill is enough here; the restore test below must find pi-a in no other run.
+    await api.call("DELETE", `/api/v1/policies/${drills.id}`);
+    const run = await waitForRun(runId, (r) => ["succeeded", "failed", "cancelled"].includes(r.state));
+    expect(run.state, `${run.reason}; ${JSON.stringify(run.steps)}`).toBe("succeeded");
+    expect(run.rtoMs).toBeGreaterThan(0);
+    const step = run.steps.find((s) => s.action === "drill") as DrStep & {
+      output: { details?: { checks?: number; failedChecks?: unknown[]; restoreMs?: number } };
+    };
+    expect(step.hostId).toBe(agents.get("pi-c")?.hostId);
+    expect(step.output.details?.checks).toBeGreaterThan(0);
+    expect(step.output.details?.failedChecks).toEqual([]);
+    expect(step.output.details?.restoreMs).toBeGreaterThan(0);
+    const history = await api.get<{ trend: { drills: number; succeeded: number; lastRtoMs: number } }>(
+      `/api/v1/dr/drills?host=${a.hostId}`,
+    );
+    expect(history.trend).toMatchObject({ drills: 1, succeeded: 1, lastRtoMs: run.rtoMs });
+  }, 180_000);
+
   it("restores a destroyed host onto a replacement through the API, across a controller restart", async () => {
     const failed = agents.get("pi-a") as Agent;
     const a = hosts.get("pi-a") as PiHost;
@@ -208,7 +260,10 @@ describe("disaster recovery with real processes", () => {
       "verify-health",
       "take-over",
     ]);
-    expect((await api.get<{ runs: unknown[] }>("/api/v1/dr/runs")).runs).toEqual([]);
+    // The dry run started nothing: the only run so far is the drill above.
+    expect((await api.get<{ runs: { kind: string }[] }>("/api/v1/dr/runs")).runs.map((r) => r.kind)).toEqual([
+      "drill",
+    ]);
 
     const started = await api.post<{ id: string }>("/api/v1/dr/restores", { ...request, dryRun: false });
     await waitForRun(started.id, (run) =>
@@ -243,11 +298,13 @@ describe("disaster recovery with real processes", () => {
       expect(oldRow.certificates.some((c) => c.revokedAt !== null)).toBe(true);
       expect(await db.recoveryPoint.count({ where: { hostId: failed.hostId } })).toBeGreaterThan(0);
       const steps = await db.drStep.findMany({ where: { runId: run.id }, include: { run: true } });
-      const jobs = await db.job.findMany({ where: { idempotencyKey: { startsWith: "dr/" } } });
       // One successful job per agent step. The kill may cut off a restore that was reading the
       // repository from the controller: that attempt fails as backend_unavailable and the
       // step's retry repeats it (every step is safe to repeat); nothing else fails.
       const agentSteps = steps.filter((s) => s.hostId !== null);
+      const jobs = (await db.job.findMany({ where: { idempotencyKey: { startsWith: "dr/" } } })).filter((j) =>
+        agentSteps.some((s) => j.idempotencyKey.startsWith(`dr/${s.id}/`)),
+      );
       expect(jobs.filter((j) => j.state === "succeeded")).toHaveLength(agentSteps.length);
       const failedJobs = jobs.filter((j) => j.state !== "succeeded");
       expect(

@@ -16,6 +16,7 @@ import { startApiServer } from "./api/api-server.js";
 import { CertificateWatch } from "./certificate-watch.js";
 import { type ControllerPki, loadOrCreateControllerPki } from "./controller-pki.js";
 import { DrOrchestrator } from "./dr/orchestrator.js";
+import { ScheduledDrills } from "./dr/scheduled-drills.js";
 import { enrollmentHandlers } from "./enrollment-service.js";
 import { startFleetStorage } from "./fleet-storage/fleet-storage.js";
 import type { HostRepositories } from "./fleet-storage/host-repositories.js";
@@ -119,6 +120,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
     throw err;
   });
 
+  // The scheduler creates due drills on its ticks; the orchestrator runs them and
+  // sends their steps' jobs through the scheduler's dispatch.
+  const drills = new ScheduledDrills({ db: catalog.db, sessions, log, started: () => dr.wake() });
   const scheduler = new FleetScheduler({
     db: catalog.db,
     sessions,
@@ -126,6 +130,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
     log,
     ...(options.schedulerIntervalMs ? { intervalMs: options.schedulerIntervalMs } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    onTick: async (hosts, now) => {
+      await drills.tick(hosts, now);
+    },
   });
 
   const dr = new DrOrchestrator({

@@ -112,6 +112,7 @@ function localIssues(fields: PolicyFields): PolicyIssue[] {
     ...cronIssue("schedule", fields.schedule),
     ...cronIssue("verification/checkSchedule", fields.verification?.checkSchedule),
     ...cronIssue("verification/drillSchedule", fields.verification?.drillSchedule),
+    ...cronIssue("verification/fleetDrillSchedule", fields.verification?.fleetDrillSchedule),
     ...schedulingIssues(fields.scheduling),
     ...duplicateSourceIssues(fields.sources),
   ];

@@ -41,6 +41,22 @@ const VERIFICATION_FIELDS = {
     description: "Share of pack data a check re-reads: 10%, 1/7 or 500MiB; unset checks structure only",
   }),
   drillSchedule: CronExpression,
+  fleetDrillSchedule: Type.String({
+    minLength: 1,
+    maxLength: 128,
+    description:
+      "Cron of the fleet drill, in the controller's time zone: the host's latest recovery point restored onto fleetDrillHost and checked",
+    examples: ["30 3 * * 6"],
+  }),
+  fleetDrillHost: Type.String({
+    minLength: 1,
+    maxLength: 253,
+    description: "Name or id of the standby or sandbox agent that fleet drills restore onto",
+  }),
+  fleetDrillMode: Type.Union([Type.Literal("sandbox"), Type.Literal("standby")], {
+    description:
+      "sandbox (default): the agent restores into throw-away servers and checks the data against the backup; standby: the runbook's restore onto the agent's own services, then its health check",
+  }),
 };
 
 export const PolicyWindow = Type.Object(

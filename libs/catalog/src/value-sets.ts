@@ -73,6 +73,7 @@ export const DR_STEP_ACTIONS = [
   "start-services",
   "verify-health",
   "command",
+  "drill",
   "take-over",
 ] as const;
 export type DrStepAction = (typeof DR_STEP_ACTIONS)[number];

@@ -166,18 +166,24 @@ async function drill(spec: DrillSpec, run: Run): Promise<JobOutcome> {
   const { workDir } = run.config.drills;
   await mkdir(workDir, { recursive: true, mode: 0o711 });
   run.ctx.onProgress({ phase: "drill", bytesDone: 0, item: spec.recoveryPointId || "latest" });
-  const result = await withRepository(run, (repo) =>
-    runDrill(repo, {
-      fromHost: hostNameOf(run.config),
-      workDir,
-      recoveryPoint: spec.recoveryPointId || "latest",
-      onStep: (s) =>
-        run.ctx.onProgress({ phase: s.kind, bytesDone: 0, ...(s.source ? { item: s.source } : {}) }),
-    }),
+  // A fleet drill reads another host's repository, which holds only that host's points.
+  const result = await withRepository(
+    run,
+    (repo) =>
+      runDrill(repo, {
+        ...(spec.repository ? {} : { fromHost: hostNameOf(run.config) }),
+        workDir,
+        recoveryPoint: spec.recoveryPointId || "latest",
+        onStep: (s) =>
+          run.ctx.onProgress({ phase: s.kind, bytesDone: 0, ...(s.source ? { item: s.source } : {}) }),
+      }),
+    spec.repository || undefined,
   );
   const assertions = result.sources.flatMap((s) => s.assertions);
   const details = {
     recoveryPoint: result.recoveryPoint,
+    fromHost: result.host,
+    ...(spec.repository ? { repository: spec.repository } : {}),
     restoreMs: result.restoreMs,
     drillMs: result.durationMs,
     checks: assertions.length,

@@ -78,4 +78,22 @@ describe("pwdr-controller api dr", () => {
     await expect(api("dr", "runs", "cancel", json.runs[0]?.id ?? "")).rejects.toThrow(/succeeded already/);
     agent.disconnect();
   });
+
+  it("plans a fleet drill, runs it with --yes --wait, and shows the host's drills and RTO trend", async () => {
+    await seedFailedHost(controller, "cli-drilled");
+    const sandbox = await replacementAgent(controller, "cli-sandbox");
+    const dry = await api("dr", "drill", "cli-drilled", "--onto", "cli-sandbox");
+    expect(dry.out).toMatch(/sandbox drill of cli-drilled's recovery point \S+ .* on cli-sandbox/);
+    expect(dry.out).toMatch(/nothing was changed; add --yes/);
+
+    const run = await api("dr", "drill", "cli-drilled", "--onto", "cli-sandbox", "--yes", "--wait");
+    expect(run.err).toMatch(/\[1\] drill: succeeded/);
+    expect(run.out).toMatch(/DR run \S+ \(drill\) succeeded/);
+
+    const drills = await api("dr", "drills", "cli-drilled");
+    expect(drills.out).toMatch(/sandbox\s+cli-sandbox\s+succeeded/);
+    expect(drills.out).toMatch(/1\/1 drills succeeded; RTO last \d+\.\ds/);
+    await expect(api("dr", "drills", "no-such-host")).rejects.toThrow(/no host "no-such-host"/);
+    sandbox.disconnect();
+  });
 });

@@ -1,9 +1,9 @@
-// `pwdr-controller api dr …`: central restore with its plan shown first, DR
-// runs listed, shown, followed live and cancelled.
+// `pwdr-controller api dr …`: central restore and fleet drills with their plan
+// shown first, drill RTO trends, DR runs listed, shown, followed live and cancelled.
 import { DR_RUN_STATES } from "@pwdr/catalog";
 import { Command, Option } from "commander";
 import type { Static } from "typebox";
-import type { DrPlanView, DrRunDetail, DrRunPage } from "../api/schemas/dr.js";
+import type { DrillHistoryView, DrPlanView, DrRunDetail, DrRunPage } from "../api/schemas/dr.js";
 import { renderTable } from "../table.js";
 import type { ApiClient } from "./api-client.js";
 import { clientFrom, print } from "./cli-context.js";
@@ -26,11 +26,14 @@ const seconds = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? "-" : `${(ms / 1000).toFixed(1)}s`;
 
 export function planText(plan: Plan): string {
+  const point = `recovery point ${plan.recoveryPoint?.id} (${plan.recoveryPoint?.time})`;
+  const sizes = `RPO ${seconds(plan.rpoMs)}, ${plan.totalBytes} bytes, estimated ${seconds(plan.estimate?.ms)} (${plan.estimate?.note})\n`;
   const head =
     plan.kind === "host-restore"
-      ? `restore ${plan.failedHost?.name} onto ${plan.replacementHost?.name} from recovery point ${plan.recoveryPoint?.id} (${plan.recoveryPoint?.time})\n` +
-        `RPO ${seconds(plan.rpoMs)}, ${plan.totalBytes} bytes, estimated ${seconds(plan.estimate?.ms)} (${plan.estimate?.note})\n`
-      : `plan across ${plan.hosts?.map((h) => h.name).join(", ")}\n`;
+      ? `restore ${plan.failedHost?.name} onto ${plan.replacementHost?.name} from ${point}\n${sizes}`
+      : plan.kind === "drill"
+        ? `${plan.mode} drill of ${plan.host?.name}'s ${point} on ${plan.target?.name}\n${sizes}`
+        : `plan across ${plan.hosts?.map((h) => h.name).join(", ")}\n`;
   const restores = plan.restores?.length
     ? renderTable(
         ["SOURCE", "KIND", "SIZE", "STEP"],
@@ -99,6 +102,24 @@ async function finish(command: Command, run: Run, wait: boolean): Promise<void> 
   if (wait && final.state !== "succeeded") throw new DrOutcomeError(final);
 }
 
+/** Shows the dry-run plan; with --yes starts the run (the plan goes to stderr) and, with --wait, follows it. */
+async function planThenStart(
+  command: Command,
+  path: string,
+  body: object,
+  opts: { yes?: boolean; wait?: boolean },
+): Promise<void> {
+  const { client, json } = clientFrom(command);
+  const plan = await client.post<Plan>(path, { ...body, dryRun: true });
+  if (!opts.yes) {
+    print(json, plan, () => `${planText(plan)}dry run: nothing was changed; add --yes to start\n`);
+    return;
+  }
+  if (!json) process.stderr.write(planText(plan));
+  const run = await client.post<Run>(path, { ...body, dryRun: false });
+  await finish(command, run, Boolean(opts.wait));
+}
+
 function restoreCommand(): Command {
   return new Command("restore")
     .description(
@@ -111,22 +132,78 @@ function restoreCommand(): Command {
     .option("--yes", "start the run after showing the plan")
     .option("--wait", "follow the run until it ends; exit 1 unless it succeeded")
     .action(async (failed: string, replacement: string, opts, command: Command) => {
-      const { client, json } = clientFrom(command);
       const body = {
         failedHostId: failed,
         replacementHostId: replacement,
         ...(opts.point ? { recoveryPointId: opts.point } : {}),
         ...(opts.at ? { at: opts.at } : {}),
       };
-      const plan = await client.post<Plan>("/dr/restores", { ...body, dryRun: true });
-      if (!opts.yes) {
-        print(json, plan, () => `${planText(plan)}dry run: nothing was changed; add --yes to start\n`);
-        return;
-      }
-      if (!json) process.stderr.write(planText(plan));
-      const run = await client.post<Run>("/dr/restores", { ...body, dryRun: false });
-      await finish(command, run, Boolean(opts.wait));
+      await planThenStart(command, "/dr/restores", body, opts);
     });
+}
+
+function drillCommand(): Command {
+  return new Command("drill")
+    .description(
+      "drill a host's recovery point onto a standby or sandbox agent (operator): shows the plan; starts only with --yes",
+    )
+    .argument("<host>", "host id or name whose recovery point is drilled")
+    .requiredOption("--onto <target>", "the standby or sandbox agent (id or name)")
+    .addOption(
+      new Option(
+        "--mode <mode>",
+        "sandbox: throw-away servers, data checked; standby: the runbook onto its services",
+      )
+        .choices(["sandbox", "standby"])
+        .default("sandbox"),
+    )
+    .option("--point <id>", "recovery point (default: the newest complete one)")
+    .option("--yes", "start the drill after showing the plan")
+    .option("--wait", "follow the drill until it ends; exit 1 unless it succeeded")
+    .action(async (host: string, opts, command: Command) => {
+      const body = {
+        hostId: host,
+        targetHostId: opts.onto,
+        mode: opts.mode,
+        ...(opts.point ? { recoveryPointId: opts.point } : {}),
+      };
+      await planThenStart(command, "/dr/drills", body, opts);
+    });
+}
+
+function drillsCommand(): Command {
+  return new Command("drills")
+    .description("a host's fleet drills and the trend of their RTO (viewer)")
+    .argument("<host>", "host id or name")
+    .option("--limit <n>", "how many, newest", "50")
+    .action(async (host: string, opts: { limit: string }, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const query = new URLSearchParams({ host, limit: opts.limit });
+      const history = await client.get<Static<typeof DrillHistoryView>>(`/dr/drills?${query}`);
+      print(json, history, () => drillsText(history));
+    });
+}
+
+export function drillsText(history: Static<typeof DrillHistoryView>): string {
+  const { trend } = history;
+  const rows = history.drills.map((d) => [
+    d.startedAt ?? "-",
+    d.mode,
+    d.targetHost?.name ?? "-",
+    d.state,
+    seconds(d.rtoMs),
+    seconds(d.rpoMs),
+    d.scheduled ? "schedule" : "operator",
+    d.reason ?? "",
+  ]);
+  const table = rows.length
+    ? renderTable(["STARTED", "MODE", "ONTO", "STATE", "RTO", "RPO", "BY", "REASON"], rows)
+    : `no fleet drills of ${history.host.name} yet\n`;
+  return (
+    table +
+    `${trend.succeeded}/${trend.drills} drills succeeded; RTO last ${seconds(trend.lastRtoMs)}, median ${seconds(trend.medianRtoMs)}; ` +
+    `recent ${seconds(trend.recentMedianRtoMs)} vs earlier ${seconds(trend.earlierMedianRtoMs)}: ${trend.direction}\n`
+  );
 }
 
 function runsCommand(): Command {
@@ -182,7 +259,9 @@ function runsCommand(): Command {
 
 export function drCommand(): Command {
   return new Command("dr")
-    .description("disaster recovery: central restore of a failed host, DR runs")
+    .description("disaster recovery: central restore of a failed host, fleet drills, DR runs")
     .addCommand(restoreCommand())
+    .addCommand(drillCommand())
+    .addCommand(drillsCommand())
     .addCommand(runsCommand());
 }

@@ -33,6 +33,7 @@ describe("GET /api/v1/openapi.json", () => {
         "/api/v1/api-tokens",
         "/api/v1/api-tokens/{id}",
         "/api/v1/audit-events",
+        "/api/v1/dr/drills",
         "/api/v1/dr/plans/run",
         "/api/v1/dr/restores",
         "/api/v1/dr/runs",

@@ -1,9 +1,10 @@
 // The assess step: checks made before anything on the replacement is touched.
 import type { Catalog, Host } from "@pwdr/catalog";
 import type { SourceKind } from "@pwdr/protocol";
+import { CONTROLLER_REPOSITORY_KIND } from "../fleet-storage/host-repositories.js";
 import { catalogSourceKind } from "../jobs/run-states.js";
 import type { SessionRegistry } from "../session-registry.js";
-import type { Assessment } from "./plan-types.js";
+import type { Assessment, DrillMode } from "./plan-types.js";
 import { versionProblem } from "./versions.js";
 
 /** Free space needed beyond the restored bytes: WAL replay, AOF rewrite, temporary files. */
@@ -19,6 +20,8 @@ export interface HostRestoreSubject {
   totalBytes: number;
   /** The run being assessed, left out of the "another DR is running" check. */
   runId?: string;
+  /** A fleet drill onto `replacement`: the source host keeps running, and a sandbox brings its own servers. */
+  drill?: DrillMode;
 }
 
 interface Deps {
@@ -52,14 +55,17 @@ function diskFree(host: Host): number {
 
 function identityChecks(subject: HostRestoreSubject, online: boolean): Check[] {
   const { failed, replacement } = subject;
+  const role = subject.drill ? "drill target" : "replacement";
   return [
     {
       name: "distinct-hosts",
       ok: failed.id !== replacement.id,
       detail:
         failed.id !== replacement.id
-          ? `${replacement.name} replaces ${failed.name}`
-          : `the replacement is the failed host ${failed.name} itself; enroll a new agent as the replacement`,
+          ? subject.drill
+            ? `${replacement.name} drills ${failed.name}'s recovery point`
+            : `${replacement.name} replaces ${failed.name}`
+          : `the ${role} is ${failed.name} itself; pick another agent (enroll a new one if needed)`,
     },
     {
       name: "replacement-usable",
@@ -67,14 +73,14 @@ function identityChecks(subject: HostRestoreSubject, online: boolean): Check[] {
       detail:
         replacement.state !== "decommissioned"
           ? `${replacement.name} is ${replacement.state}`
-          : `the replacement ${replacement.name} is decommissioned; enroll a new agent`,
+          : `the ${role} ${replacement.name} is decommissioned; enroll a new agent`,
     },
     {
       name: "replacement-online",
       ok: online,
       detail: online
         ? `${replacement.name} has a live session`
-        : `the replacement ${replacement.name} has no live session with this controller; start its agent and retry`,
+        : `the ${role} ${replacement.name} has no live session with this controller; start its agent and retry`,
     },
   ];
 }
@@ -88,7 +94,7 @@ function diskCheck(subject: HostRestoreSubject): Check {
     detail:
       free >= needed
         ? `${free} bytes free, ${needed} needed (${subject.totalBytes} restored + 20%)`
-        : `the replacement ${subject.replacement.name} has ${free} bytes free but the restore needs ${needed} (${subject.totalBytes} bytes + 20% margin); free space or pick a bigger host`,
+        : `the ${subject.drill ? "drill target" : "replacement"} ${subject.replacement.name} has ${free} bytes free but the restore needs ${needed} (${subject.totalBytes} bytes + 20% margin); free space or pick a bigger host`,
   };
 }
 
@@ -141,21 +147,40 @@ async function conflictCheck(deps: Deps, subject: HostRestoreSubject): Promise<C
   };
 }
 
+/** The point is read from the host's repository on the controller: one the host keeps itself is out of reach. */
+async function repositoryCheck(deps: Deps, failed: Host): Promise<Check> {
+  const repository = await deps.db.repository.findUnique({ where: { name: failed.id } });
+  const ok = repository?.kind === CONTROLLER_REPOSITORY_KIND;
+  return {
+    name: "repository-on-controller",
+    ok,
+    detail: ok
+      ? `${failed.name}'s repository is stored on the controller`
+      : `${failed.name}'s backups are not in a repository on the controller, so another agent cannot read them; give its policy the controller's storage`,
+  };
+}
+
 /** Checks the replacement can take the failed host's recovery point; touches nothing. */
 export async function assessHostRestore(deps: Deps, subject: HostRestoreSubject): Promise<Assessment> {
   const online = deps.sessions.get(subject.replacement.id) !== undefined;
   const checks = [
     ...identityChecks(subject, online),
-    {
-      name: "failed-host-usable",
-      ok: subject.failed.state !== "decommissioned",
-      detail:
-        subject.failed.state !== "decommissioned"
-          ? `${subject.failed.name} keeps its identity`
-          : `the failed host ${subject.failed.name} is decommissioned; its identity cannot be taken over`,
-    },
+    ...(subject.drill
+      ? []
+      : [
+          {
+            name: "failed-host-usable",
+            ok: subject.failed.state !== "decommissioned",
+            detail:
+              subject.failed.state !== "decommissioned"
+                ? `${subject.failed.name} keeps its identity`
+                : `the failed host ${subject.failed.name} is decommissioned; its identity cannot be taken over`,
+          },
+        ]),
+    await repositoryCheck(deps, subject.failed),
     diskCheck(subject),
-    ...versionChecks(subject),
+    // A sandbox runs the target's own server binaries; a drill that cannot load the dump fails saying so.
+    ...(subject.drill === "sandbox" ? [] : versionChecks(subject)),
     await conflictCheck(deps, subject),
   ];
   return assessmentOf(checks);

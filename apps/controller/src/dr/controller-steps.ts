@@ -1,10 +1,11 @@
 // Steps the controller runs itself: the assessment before anything is
-// touched, and the take-over at the end of a host restore.
+// touched (host restores and fleet drills), and the take-over at the end of
+// a host restore.
 import type { Catalog, DrRun, DrStep, Prisma } from "@pwdr/catalog";
 import type { Logger } from "@pwdr/logging";
 import type { SessionRegistry } from "../session-registry.js";
 import { assessHostRestore } from "./assessment.js";
-import type { HostRestorePlan } from "./plan-types.js";
+import type { FleetDrillPlan, HostRestorePlan } from "./plan-types.js";
 import { takeOver } from "./take-over.js";
 
 interface Deps {
@@ -26,11 +27,19 @@ function hostRestorePlan(run: DrRun): HostRestorePlan {
   return plan;
 }
 
+/** The restore a run assesses: a host restore's or a fleet drill's. */
+function restorePlanOf(run: DrRun): HostRestorePlan | FleetDrillPlan {
+  if (run.kind === "drill") return run.plan as unknown as FleetDrillPlan;
+  return hostRestorePlan(run);
+}
+
 async function assess(deps: Deps, run: DrRun): Promise<Outcome> {
-  const plan = hostRestorePlan(run);
+  const plan = restorePlanOf(run);
+  const [fromId, ontoId] =
+    plan.kind === "drill" ? [plan.host.id, plan.target.id] : [plan.failedHost.id, plan.replacementHost.id];
   const [failed, replacement] = await Promise.all([
-    deps.db.host.findUniqueOrThrow({ where: { id: plan.failedHost.id } }),
-    deps.db.host.findUniqueOrThrow({ where: { id: plan.replacementHost.id } }),
+    deps.db.host.findUniqueOrThrow({ where: { id: fromId } }),
+    deps.db.host.findUniqueOrThrow({ where: { id: ontoId } }),
   ]);
   const assessment = await assessHostRestore(deps, {
     failed,
@@ -39,6 +48,7 @@ async function assess(deps: Deps, run: DrRun): Promise<Outcome> {
     sources: plan.restores.map((r) => ({ name: r.source, kind: r.kind })),
     totalBytes: plan.totalBytes,
     runId: run.id,
+    ...(plan.kind === "drill" ? { drill: plan.mode } : {}),
   });
   const output = assessment as unknown as Prisma.InputJsonObject;
   return assessment.ok ? { ok: true, output } : { ok: false, error: assessment.problems.join("; "), output };

@@ -211,7 +211,7 @@ describe("assessment", () => {
     const offline = await restore({ failedHostId: failed.hostId, replacementHostId: "refuse-b" });
     expect(offline.assessment.problems.join("\n")).toMatch(/no live session/);
     const self = await restore({ failedHostId: failed.hostId, replacementHostId: failed.hostId });
-    expect(self.assessment.problems.join("\n")).toMatch(/replacement is the failed host/);
+    expect(self.assessment.problems.join("\n")).toMatch(/replacement is refuse-a itself/);
   });
 
   it("answers malformed and impossible requests with 4xx", async () => {

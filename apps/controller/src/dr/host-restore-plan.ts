@@ -5,7 +5,13 @@ import type { Catalog, DrStepAction, Host, RecoveryPoint } from "@pwdr/catalog";
 import type { SessionRegistry } from "../session-registry.js";
 import { assessHostRestore } from "./assessment.js";
 import { resolveHost } from "./host-ref.js";
-import type { HostRestorePlan, PlannedRestore, PlannedStep, RestoreEstimate } from "./plan-types.js";
+import type {
+  HostRestorePlan,
+  PlannedRestore,
+  PlannedStep,
+  PointRestorePlan,
+  RestoreEstimate,
+} from "./plan-types.js";
 import { chooseRecoveryPoint, type PointChoice } from "./recovery-point-choice.js";
 import { estimateRestore } from "./restore-estimate.js";
 
@@ -29,14 +35,14 @@ const RESTORE_STEPS: { action: DrStepAction; kinds: string[]; name: string; what
   { action: "restore-data", kinds: ["files"], name: "restore-data", what: "data files" },
 ];
 
-interface PointSource {
+export interface PointSource {
   name: string;
   kind: string;
   sizeBytes: number;
   fileCount: number;
 }
 
-async function pointSources(db: Catalog, point: RecoveryPoint): Promise<PointSource[]> {
+export async function pointSources(db: Catalog, point: RecoveryPoint): Promise<PointSource[]> {
   const snapshots = await db.snapshot.findMany({
     where: { recoveryPointId: point.id, status: { not: "failed" } },
     orderBy: { sourceName: "asc" },
@@ -49,7 +55,7 @@ async function pointSources(db: Catalog, point: RecoveryPoint): Promise<PointSou
   }));
 }
 
-class StepList {
+export class StepList {
   readonly steps: PlannedStep[] = [];
 
   /** Adds a step that depends on the one before it: the default plan is a chain. */
@@ -67,72 +73,135 @@ class StepList {
   }
 }
 
-function planSteps(
-  failed: Host,
-  replacement: Host,
-  point: RecoveryPoint,
-  sources: PointSource[],
-  estimate: RestoreEstimate,
-): { steps: PlannedStep[]; restores: PlannedRestore[] } {
-  const list = new StepList();
-  const restores: PlannedRestore[] = [];
-  const restoreTimeoutMs = Math.max(MIN_RESTORE_TIMEOUT_MS, estimate.ms * RESTORE_TIMEOUT_FACTOR);
+/** What a restore of the point onto `target` reads and writes, and how long it may take. */
+export interface RestoreSubject {
+  source: Host;
+  target: Host;
+  point: RecoveryPoint;
+  sources: PointSource[];
+  totalBytes: number;
+  /** Source name -> server version at backup time. */
+  versions: Record<string, string>;
+  estimate: RestoreEstimate;
+}
+
+/** Resolves both hosts, chooses the point and reads what it holds: where every restore plan starts. */
+export async function restoreSubject(
+  db: Catalog,
+  sourceRef: string,
+  targetRef: string,
+  choice: PointChoice,
+): Promise<RestoreSubject> {
+  const source = await resolveHost(db, sourceRef);
+  const target = await resolveHost(db, targetRef);
+  const point = await chooseRecoveryPoint(db, source.id, choice);
+  const sources = await pointSources(db, point);
+  const totalBytes = sources.reduce((sum, s) => sum + s.sizeBytes, 0);
+  const estimate = await estimateRestore(db, source.id, totalBytes);
+  const versions = (point.versions ?? {}) as Record<string, string>;
+  return { source, target, point, sources, totalBytes, versions, estimate };
+}
+
+/** The plan's account of the point: the same in a restore and in a drill. */
+export function pointRestorePlan(
+  subject: RestoreSubject,
+  parts: Pick<PointRestorePlan, "restores" | "assessment" | "steps">,
+  now: Date,
+): PointRestorePlan {
+  const { point, versions, totalBytes, estimate } = subject;
+  return {
+    recoveryPoint: { id: point.id, time: point.time.toISOString(), status: point.status, versions },
+    rpoMs: Math.max(0, now.getTime() - point.time.getTime()),
+    totalBytes,
+    estimate,
+    ...parts,
+  };
+}
+
+/** A restore step's time-out: several times the estimate, since a slow disk must not abort a good restore. */
+export function restoreTimeoutMs(estimate: RestoreEstimate): number {
+  return Math.max(MIN_RESTORE_TIMEOUT_MS, estimate.ms * RESTORE_TIMEOUT_FACTOR);
+}
+
+export function assessStep(list: StepList, target: Host, what: string): void {
   list.add({
     name: "assess",
     hostId: null,
     action: "assess",
     params: {},
     timeoutMs: MINUTE,
-    description: `check ${replacement.name} is online, has the disk space and compatible server versions`,
+    description: `check ${target.name} is online and has ${what}`,
   });
+}
+
+/** What each restore step restores. */
+export function plannedRestores(sources: PointSource[], step: (kind: string) => string): PlannedRestore[] {
+  return sources.map((s) => ({
+    source: s.name,
+    kind: s.kind,
+    sizeBytes: s.sizeBytes,
+    fileCount: s.fileCount,
+    step: step(s.kind),
+  }));
+}
+
+/** The name of the runbook step that restores a source of this kind. */
+export const restoreStepOf = (kind: string) => RESTORE_STEPS.find((s) => s.kinds.includes(kind))?.name ?? "";
+
+/**
+ * The runbook's chain on the target, after the assessment: stop its services,
+ * restore each kind of source from the source host's repository, start the
+ * services, wait for the health check.
+ */
+export function addRunbookSteps(list: StepList, subject: RestoreSubject): void {
+  const { source, target, point, sources, estimate } = subject;
   list.add({
     name: "stop-services",
-    hostId: replacement.id,
+    hostId: target.id,
     action: "stop-services",
     params: {},
     timeoutMs: 5 * MINUTE,
     maxAttempts: 2,
-    description: `stop the application services on ${replacement.name}`,
+    description: `stop the application services on ${target.name}`,
   });
   for (const step of RESTORE_STEPS) {
     const chosen = sources.filter((s) => step.kinds.includes(s.kind));
     if (chosen.length === 0) continue;
-    for (const s of chosen)
-      restores.push({
-        source: s.name,
-        kind: s.kind,
-        sizeBytes: s.sizeBytes,
-        fileCount: s.fileCount,
-        step: step.name,
-      });
     list.add({
       name: step.name,
-      hostId: replacement.id,
+      hostId: target.id,
       action: step.action,
-      params: { recoveryPointId: point.id, sources: chosen.map((s) => s.name), repository: failed.id },
-      timeoutMs: restoreTimeoutMs,
+      params: { recoveryPointId: point.id, sources: chosen.map((s) => s.name), repository: source.id },
+      timeoutMs: restoreTimeoutMs(estimate),
       maxAttempts: 2,
-      description: `restore ${step.what} (${chosen.map((s) => s.name).join(", ")}) from ${failed.name}'s repository onto ${replacement.name}`,
+      description: `restore ${step.what} (${chosen.map((s) => s.name).join(", ")}) from ${source.name}'s repository onto ${target.name}`,
     });
   }
   list.add({
     name: "start-services",
-    hostId: replacement.id,
+    hostId: target.id,
     action: "start-services",
     params: {},
     timeoutMs: 5 * MINUTE,
     maxAttempts: 2,
-    description: `start the application services on ${replacement.name}`,
+    description: `start the application services on ${target.name}`,
   });
   list.add({
     name: "verify-health",
-    hostId: replacement.id,
+    hostId: target.id,
     action: "verify-health",
     params: { timeoutSeconds: 300 },
     timeoutMs: 10 * MINUTE,
     maxAttempts: 3,
-    description: `wait until ${replacement.name}'s application answers its health check`,
+    description: `wait until ${target.name}'s application answers its health check`,
   });
+}
+
+function planSteps(subject: RestoreSubject): { steps: PlannedStep[]; restores: PlannedRestore[] } {
+  const { source: failed, target: replacement } = subject;
+  const list = new StepList();
+  assessStep(list, replacement, "the disk space and compatible server versions");
+  addRunbookSteps(list, subject);
   list.add({
     name: "take-over",
     hostId: null,
@@ -141,7 +210,7 @@ function planSteps(
     timeoutMs: MINUTE,
     description: `${replacement.name} takes over ${failed.name}'s identity: certificates, policies, history; ${failed.name}'s old certificates are revoked`,
   });
-  return { steps: list.steps, restores };
+  return { steps: list.steps, restores: plannedRestores(subject.sources, restoreStepOf) };
 }
 
 /** Plans a central restore and assesses it; writes nothing. */
@@ -150,26 +219,20 @@ export async function planHostRestore(
   request: HostRestoreRequest,
   now = new Date(),
 ): Promise<HostRestorePlan> {
-  const { db } = deps;
-  const failed = await resolveHost(db, request.failedHost);
-  const replacement = await resolveHost(db, request.replacementHost);
-  const point = await chooseRecoveryPoint(db, failed.id, request);
-  const sources = await pointSources(db, point);
-  const totalBytes = sources.reduce((sum, s) => sum + s.sizeBytes, 0);
-  const estimate = await estimateRestore(db, failed.id, totalBytes);
-  const versions = (point.versions ?? {}) as Record<string, string>;
-  const assessment = await assessHostRestore(deps, { failed, replacement, versions, sources, totalBytes });
-  const { steps, restores } = planSteps(failed, replacement, point, sources, estimate);
+  const subject = await restoreSubject(deps.db, request.failedHost, request.replacementHost, request);
+  const { source: failed, target: replacement } = subject;
+  const assessment = await assessHostRestore(deps, {
+    failed,
+    replacement,
+    versions: subject.versions,
+    sources: subject.sources,
+    totalBytes: subject.totalBytes,
+  });
+  const { steps, restores } = planSteps(subject);
   return {
     kind: "host-restore",
     failedHost: { id: failed.id, name: failed.name },
     replacementHost: { id: replacement.id, name: replacement.name },
-    recoveryPoint: { id: point.id, time: point.time.toISOString(), status: point.status, versions },
-    rpoMs: Math.max(0, now.getTime() - point.time.getTime()),
-    restores,
-    totalBytes,
-    estimate,
-    assessment,
-    steps,
+    ...pointRestorePlan(subject, { restores, assessment, steps }, now),
   };
 }

@@ -51,11 +51,8 @@ export interface HostRef {
   name: string;
 }
 
-/** A central restore of a failed host onto a replacement, as the dry run shows it. */
-export interface HostRestorePlan {
-  kind: "host-restore";
-  failedHost: HostRef;
-  replacementHost: HostRef;
+/** What a plan that restores one recovery point shows: the point, what goes where, the estimate, the checks. */
+export interface PointRestorePlan {
   recoveryPoint: { id: string; time: string; status: string; versions: Record<string, string> };
   /** Age of the recovery point now: the data a restore would lose. */
   rpoMs: number;
@@ -66,6 +63,26 @@ export interface HostRestorePlan {
   steps: PlannedStep[];
 }
 
+/** A central restore of a failed host onto a replacement, as the dry run shows it. */
+export interface HostRestorePlan extends PointRestorePlan {
+  kind: "host-restore";
+  failedHost: HostRef;
+  replacementHost: HostRef;
+}
+
+/** sandbox: restored into the target agent's throw-away servers and checked; standby: the runbook on the target's own services. */
+export type DrillMode = "sandbox" | "standby";
+
+/** A fleet drill: a host's recovery point restored onto a standby or sandbox agent, checked, timed. */
+export interface FleetDrillPlan extends PointRestorePlan {
+  kind: "drill";
+  mode: DrillMode;
+  /** Whose recovery point is drilled. */
+  host: HostRef;
+  /** The standby or sandbox agent it is restored onto. */
+  target: HostRef;
+}
+
 /** An ordered plan of steps across hosts, as the operator wrote it. */
 export interface MultiHostPlan {
   kind: "plan";
@@ -74,4 +91,4 @@ export interface MultiHostPlan {
   steps: PlannedStep[];
 }
 
-export type DrPlan = HostRestorePlan | MultiHostPlan;
+export type DrPlan = HostRestorePlan | FleetDrillPlan | MultiHostPlan;

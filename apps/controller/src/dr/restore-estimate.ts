@@ -1,5 +1,6 @@
-// How long the restore will take: from the host's past drills and restores
-// when there are some, else from the size of what is restored.
+// How long the restore will take: from the host's past drills (its own and
+// fleet drills of its points) and restores when there are some, else from the
+// size of what is restored.
 import type { Catalog } from "@pwdr/catalog";
 import type { RestoreEstimate } from "./plan-types.js";
 
@@ -15,18 +16,42 @@ function restoreMsOf(details: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
+/**
+ * The host's own drills and restores, and fleet drills of its points on other
+ * agents (their drill step's output), newest first.
+ */
+async function pastRestores(db: Catalog, hostId: string): Promise<{ at: Date; details: unknown }[]> {
+  const [own, fleet] = await Promise.all([
+    db.jobRun.findMany({
+      where: { hostId, state: "succeeded", job: { kind: { in: ["drill", "restore"] } } },
+      orderBy: { startedAt: "desc" },
+      take: HISTORY_RUNS * 4,
+      select: { startedAt: true, details: true },
+    }),
+    db.drStep.findMany({
+      where: { action: "drill", state: "succeeded", run: { kind: "drill", failedHostId: hostId } },
+      orderBy: { finishedAt: "desc" },
+      take: HISTORY_RUNS,
+      select: { finishedAt: true, output: true },
+    }),
+  ]);
+  return [
+    ...own.map((r) => ({ at: r.startedAt, details: r.details })),
+    ...fleet.map((s) => ({
+      at: s.finishedAt ?? new Date(0),
+      details: (s.output as { details?: unknown } | null)?.details,
+    })),
+  ].sort((a, b) => b.at.getTime() - a.at.getTime());
+}
+
 export async function estimateRestore(
   db: Catalog,
   hostId: string,
   totalBytes: number,
 ): Promise<RestoreEstimate> {
-  const runs = await db.jobRun.findMany({
-    where: { hostId, state: "succeeded", job: { kind: { in: ["drill", "restore"] } } },
-    orderBy: { startedAt: "desc" },
-    take: HISTORY_RUNS * 4,
-    select: { details: true },
-  });
-  const times = runs.flatMap((r) => restoreMsOf(r.details) ?? []).slice(0, HISTORY_RUNS);
+  const times = (await pastRestores(db, hostId))
+    .flatMap((r) => restoreMsOf(r.details) ?? [])
+    .slice(0, HISTORY_RUNS);
   if (times.length > 0) {
     const mean = Math.round(times.reduce((a, b) => a + b, 0) / times.length);
     return {

@@ -215,7 +215,10 @@ export class RunAdvance {
   async #finishAs(state: "succeeded" | "failed" | "cancelled", reason: string | null): Promise<void> {
     const finishedAt = this.deps.now();
     const startedAt = this.run.startedAt ?? this.run.createdAt;
-    const healthy = this.steps.all().find((s) => s.action === "verify-health" && s.state === "succeeded");
+    // Recovered means healthy, or for a sandbox drill, restored and checked.
+    const healthy = this.steps
+      .all()
+      .find((s) => (s.action === "verify-health" || s.action === "drill") && s.state === "succeeded");
     const rtoMs = (healthy?.finishedAt ?? finishedAt).getTime() - startedAt.getTime();
     await this.deps.db.drRun.updateMany({
       where: { id: this.run.id, state: { in: ["running", "cancelling"] } },

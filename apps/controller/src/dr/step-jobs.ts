@@ -15,6 +15,7 @@ const JOB_KIND_OF: Partial<Record<DrStepAction, JobKind>> = {
   "restore-data": "restore",
   "verify-health": "health",
   command: "command",
+  drill: "drill",
 };
 
 export interface StepJob {

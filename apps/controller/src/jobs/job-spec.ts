@@ -55,7 +55,16 @@ export const VerifySpec = Type.Object(
 );
 
 export const DrillSpec = Type.Object(
-  { recoveryPointId: Type.Optional(RecoveryPointId) },
+  {
+    recoveryPointId: Type.Optional(RecoveryPointId),
+    repository: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z0-9-]{1,64}$",
+        description:
+          "Another host's repository to drill from (a fleet drill's target); the host's own when omitted",
+      }),
+    ),
+  },
   { additionalProperties: false, description: "Restore into a sandbox and check it (latest when omitted)" },
 );
 

@@ -25,6 +25,8 @@ export interface FleetSchedulerOptions {
   /** How often schedules, RPOs and due jobs are looked at (default 5 s). */
   intervalMs?: number;
   limits?: Partial<ConcurrencyLimits>;
+  /** More work on each tick's view of the fleet (the scheduled fleet drills). */
+  onTick?: (hosts: FleetHost[], now: Date) => Promise<void>;
 }
 
 /** Runs `work` one at a time; a call while it runs asks for one more run afterwards. */
@@ -188,6 +190,7 @@ export class FleetScheduler implements SessionHooks {
       if (created > 0) log.info("scheduled jobs created", { count: created });
       await checkRpo(db, log, fleet.hosts.values(), now);
       await failOverdueJobs(db, this.#options.sessions, log, now);
+      await this.#options.onTick?.([...fleet.hosts.values()], now);
     } catch (err) {
       log.error("scheduler tick failed", { error: String(err) });
     }

@@ -53,7 +53,10 @@ export function specMessage(kind: string, spec: Spec, repository: string): SpecI
     case "verify":
       return { case: "verify", value: { repository, readDataSubset: text(spec.readDataSubset) } };
     case "drill":
-      return { case: "drill", value: { recoveryPointId: text(spec.recoveryPointId) } };
+      return {
+        case: "drill",
+        value: { recoveryPointId: text(spec.recoveryPointId), repository: text(spec.repository) },
+      };
     case "prune":
       return {
         case: "prune",

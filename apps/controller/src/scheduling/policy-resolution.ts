@@ -42,7 +42,14 @@ export interface EffectivePolicy {
 
 const TOP_FIELDS = ["sources", "schedule", "retention", "repositoryId"] as const;
 const NESTED_FIELDS = {
-  verification: ["checkSchedule", "readDataSubset", "drillSchedule"],
+  verification: [
+    "checkSchedule",
+    "readDataSubset",
+    "drillSchedule",
+    "fleetDrillSchedule",
+    "fleetDrillHost",
+    "fleetDrillMode",
+  ],
   scheduling: ["window", "jitter", "rpo", "retry", "pruneSchedule"],
 } as const;
 

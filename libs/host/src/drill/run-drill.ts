@@ -12,8 +12,8 @@ import { loadSourceMeta, redisRecordsOf, type SourceMeta } from "./source-meta.j
 export interface DrillOptions {
   /** "latest" (the newest complete one, the default) or a recovery point id or unique prefix. */
   recoveryPoint?: string;
-  /** Whose recovery points. */
-  fromHost: string;
+  /** Whose recovery points; any host's when omitted (a host's own repository on the controller holds only its points). */
+  fromHost?: string;
   /** Where the sandbox directory is made (its servers' data and the restored trees); removed afterwards. */
   workDir: string;
   /** Each restore step as it starts and ends. */
@@ -33,7 +33,7 @@ const FAILURES_SHOWN = 5;
 export async function runDrill(repo: Repository, options: DrillOptions): Promise<DrillResult> {
   const started = performance.now();
   const result: DrillResult = {
-    host: options.fromHost,
+    host: options.fromHost ?? "",
     status: "failed",
     startedAt: new Date().toISOString(),
     restoreMs: 0,
@@ -42,10 +42,13 @@ export async function runDrill(repo: Repository, options: DrillOptions): Promise
   };
   let sandbox: Sandbox | undefined;
   try {
-    const point = await findRecoveryPoint(repo, options.recoveryPoint ?? "latest", {
-      host: options.fromHost,
-    });
+    const point = await findRecoveryPoint(
+      repo,
+      options.recoveryPoint ?? "latest",
+      options.fromHost ? { host: options.fromHost } : {},
+    );
     result.recoveryPoint = point.id;
+    result.host = point.host;
     const meta = await loadSourceMeta(repo, point);
     sandbox = await openSandbox(point, {
       workDir: options.workDir,

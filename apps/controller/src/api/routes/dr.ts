@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Catalog } from "@pwdr/catalog";
 import { DrNotFoundError, DrPlanError, DrRefusedError, DrRunFinishedError } from "../../dr/dr-errors.js";
+import { planFleetDrill } from "../../dr/drill-plan.js";
+import { hostDrills } from "../../dr/drill-trend.js";
+import { resolveHost } from "../../dr/host-ref.js";
 import { planHostRestore } from "../../dr/host-restore-plan.js";
 import { planMultiHost } from "../../dr/multi-host-plan.js";
 import type { DrOrchestrator } from "../../dr/orchestrator.js";
@@ -11,6 +14,9 @@ import type { SessionRegistry } from "../../session-registry.js";
 import { ApiError } from "../api-errors.js";
 import { IdParams } from "../schemas/common.js";
 import {
+  DrDrillInput,
+  DrillHistoryQuery,
+  DrillHistoryView,
   DrPlanRunInput,
   DrPlanView,
   DrRestoreInput,
@@ -141,6 +147,67 @@ export const drRoutes: FastifyPluginAsyncTypebox<DrRouteOptions> = async (app, o
       return planOrStart(plan, request.body.dryRun, actorOf(request), reply, (id) => {
         request.auditTargetId = id;
       });
+    },
+  );
+
+  app.post(
+    "/dr/drills",
+    {
+      config: { access: "operator", audit: { action: "dr.drill", targetKind: "dr-run" } },
+      schema: {
+        summary: "Plan (dry run) or start a fleet drill: a host's recovery point restored onto another agent",
+        description:
+          "mode sandbox (the default) restores into the target agent's throw-away servers and checks row counts, " +
+          "key counts and file checksums against the backup; standby runs the runbook's restore onto the " +
+          "target's own services and waits for its health check. Nothing is taken over. Without " +
+          "recoveryPointId the newest complete point is drilled.",
+        tags: ["dr"],
+        body: DrDrillInput,
+        response: { 200: DrPlanView, 201: DrRunDetail, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const plan = await guarded(() =>
+        planFleetDrill(
+          { db, sessions },
+          {
+            host: body.hostId,
+            target: body.targetHostId,
+            mode: body.mode as "sandbox" | "standby" | undefined,
+            recoveryPointId: body.recoveryPointId,
+          },
+        ),
+      );
+      return planOrStart(plan, body.dryRun, actorOf(request), reply, (id) => {
+        request.auditTargetId = id;
+      });
+    },
+  );
+
+  app.get(
+    "/dr/drills",
+    {
+      config: { access: "viewer" },
+      schema: {
+        summary: "A host's fleet drills, oldest first, and the trend of their RTO",
+        tags: ["dr"],
+        querystring: DrillHistoryQuery,
+        response: { 200: DrillHistoryView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const host = await guarded(() => resolveHost(db, request.query.host));
+      const { drills, trend } = await hostDrills(db, host.id, request.query.limit);
+      return {
+        host: { id: host.id, name: host.name },
+        drills: drills.map((d) => ({
+          ...d,
+          startedAt: d.startedAt?.toISOString() ?? null,
+          finishedAt: d.finishedAt?.toISOString() ?? null,
+        })),
+        trend,
+      };
     },
   );
 

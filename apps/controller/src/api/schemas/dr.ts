@@ -29,6 +29,78 @@ export const DrRestoreInput = Type.Object(
   { additionalProperties: false },
 );
 
+const DrillMode = Type.Enum(["sandbox", "standby"], {
+  description:
+    "sandbox: restored into the target agent's throw-away servers and checked against the backup; standby: the runbook's restore onto the target's own services, then its health check",
+});
+
+export const DrDrillInput = Type.Object(
+  {
+    hostId: Type.String({
+      minLength: 1,
+      maxLength: 253,
+      description: "Id or name of the host whose point is drilled",
+    }),
+    targetHostId: Type.String({
+      minLength: 1,
+      maxLength: 253,
+      description: "Id or name of the standby or sandbox agent",
+    }),
+    mode: Type.Optional(DrillMode),
+    recoveryPointId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    dryRun: Type.Boolean({
+      default: true,
+      description: "Only show the plan; a drill starts with dryRun: false",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const DrillHistoryQuery = Type.Object(
+  {
+    host: Type.String({ minLength: 1, maxLength: 253, description: "Id or name of the drilled host" }),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  },
+  { additionalProperties: false },
+);
+
+const MsOrNull = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]);
+
+export const DrillHistoryView = Type.Object({
+  host: Type.Object({ id: Type.String(), name: Type.String() }),
+  drills: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      state: Type.Enum([...DR_RUN_STATES]),
+      mode: Type.String(),
+      targetHost: Type.Union([Type.Object({ id: Type.String(), name: Type.String() }), Type.Null()]),
+      recoveryPointId: Type.Union([Type.String(), Type.Null()]),
+      scheduled: Type.Boolean({ description: "Started by the policy's fleetDrillSchedule" }),
+      startedAt: OptionalTimestamp,
+      finishedAt: OptionalTimestamp,
+      rtoMs: MsOrNull,
+      rpoMs: MsOrNull,
+      reason: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+  trend: Type.Object({
+    drills: Type.Integer(),
+    succeeded: Type.Integer(),
+    failed: Type.Integer(),
+    lastRtoMs: MsOrNull,
+    medianRtoMs: MsOrNull,
+    recentMedianRtoMs: Type.Union([Type.Integer(), Type.Null()], {
+      description: "Median RTO of the last 3 succeeded drills",
+    }),
+    earlierMedianRtoMs: Type.Union([Type.Integer(), Type.Null()], {
+      description: "Median RTO of the 3 succeeded drills before those",
+    }),
+    direction: Type.Enum(["faster", "slower", "steady", "unknown"], {
+      description: "Recent against earlier median; steady within 20%",
+    }),
+  }),
+});
+
 const AgentAction = Type.Enum(DR_STEP_ACTIONS.filter((a) => a !== "assess" && a !== "take-over"));
 
 export const PlanStepInput = Type.Object(
@@ -94,9 +166,12 @@ const PlannedStepView = Type.Object({
 
 export const DrPlanView = Type.Object(
   {
-    kind: Type.Enum(["host-restore", "plan"]),
+    kind: Type.Enum([...DR_RUN_KINDS]),
     failedHost: Type.Optional(HostRef),
     replacementHost: Type.Optional(HostRef),
+    mode: Type.Optional(DrillMode),
+    host: Type.Optional(HostRef),
+    target: Type.Optional(HostRef),
     recoveryPoint: Type.Optional(
       Type.Object({
         id: Type.String(),

@@ -166,6 +166,7 @@ const KIND_OF_SPEC: Record<string, string> = {
   serviceAction: "service",
   healthCheck: "health",
   command: "command",
+  drill: "drill",
 };
 
 function runIdOf(job: Job): string {
