@@ -303,6 +303,7 @@ describe.each(providers)("GET /metrics on %s", (provider) => {
 
   it("reports sessions, open jobs and how late the oldest due job is", () => {
     expect(sampleValue(samples, "pwdr_agent_sessions_open")).toBe(2);
+    expect(sampleValue(samples, "pwdr_metrics_catalog_read_seconds")).toBeGreaterThan(0);
     expect(sampleValue(samples, "pwdr_jobs", { state: "pending" })).toBe(3);
     expect(sampleValue(samples, "pwdr_jobs", { state: "running" })).toBe(1);
     expect(sampleValue(samples, "pwdr_scheduler_due_jobs")).toBe(2);

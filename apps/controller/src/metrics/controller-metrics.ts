@@ -155,8 +155,9 @@ export class ControllerMetrics {
   async #render(now: Date): Promise<string> {
     const started = performance.now();
     const facts = await this.#facts.read(now);
-    this.#g.readSeconds.set((performance.now() - started) / 1000);
+    const readSeconds = (performance.now() - started) / 1000;
     this.#apply(facts, now);
+    this.#g.readSeconds.set(readSeconds);
     const text = await this.registry.metrics();
     this.#last = { at: now.getTime(), text };
     return text;
