@@ -42,6 +42,10 @@ function serveCommand(): Command {
     .option("--scheduler-interval <duration>", "how often the scheduler creates and dispatches jobs", "5s")
     .option("--max-jobs-per-repository <n>", "jobs in flight at once per repository", positiveInteger, 4)
     .option("--max-jobs-per-site <n>", "jobs in flight at once per site", positiveInteger, 8)
+    .option(
+      "--notifications <file>",
+      "webhook targets (JSON); default <data-dir>/notifications.json if present",
+    )
     .action(async (opts) => {
       const controller = await startController({
         dataDir: opts.dataDir,
@@ -55,6 +59,7 @@ function serveCommand(): Command {
         storagePort: opts.storagePort,
         schedulerIntervalMs: positiveDuration(opts.schedulerInterval, "--scheduler-interval"),
         limits: { perRepository: opts.maxJobsPerRepository, perSite: opts.maxJobsPerSite },
+        ...(opts.notifications ? { notificationsFile: opts.notifications } : {}),
       });
       const stop = () => {
         controller.close().then(() => process.exit(0));

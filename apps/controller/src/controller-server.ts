@@ -24,6 +24,9 @@ import { storageHandlers } from "./fleet-storage/storage-service.js";
 import { HostPresence } from "./host-presence.js";
 import { JobResults } from "./jobs/job-results.js";
 import { LiveProgress } from "./jobs/live-progress.js";
+import { ControllerEvents } from "./notifications/controller-events.js";
+import { drEvent, jobEvent, rpoEvent } from "./notifications/event-sources.js";
+import { findNotificationConfig, startNotifications } from "./notifications/notifications.js";
 import type { ConcurrencyLimits } from "./scheduling/dispatch-load.js";
 import { FleetScheduler } from "./scheduling/fleet-scheduler.js";
 import { SessionRegistry } from "./session-registry.js";
@@ -54,6 +57,8 @@ export interface ControllerOptions {
   drIntervalMs?: number;
   /** Jobs in flight at once per repository and per site (defaults 4 and 8). */
   limits?: Partial<ConcurrencyLimits>;
+  /** Webhook targets (JSON, docs/notifications.md); `<data-dir>/notifications.json` when present otherwise. */
+  notificationsFile?: string;
   log?: Logger;
 }
 
@@ -65,6 +70,8 @@ export interface RunningController {
   scheduler: FleetScheduler;
   /** Advances DR runs; `wake()` after changing one. */
   dr: DrOrchestrator;
+  /** Failed runs, RPO breaches, expiring certificates and DR runs, as they happen (notifications). */
+  events: ControllerEvents;
   sessionAddress: string;
   enrollAddress: string;
   /** https://<host>:<port> of the REST API (routes under /api/v1). */
@@ -103,6 +110,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const log = options.log ?? createLogger("controller");
   const host = options.host ?? "127.0.0.1";
   const catalogUrl = options.catalogUrl ?? `file:${join(dataDir, "catalog.db")}`;
+  // Read first: a wrong webhook configuration stops the start before anything listens.
+  const notificationConfig = await findNotificationConfig(dataDir, options.notificationsFile);
+  const events = new ControllerEvents(log);
   const pki = await loadOrCreateControllerPki(dataDir);
   const catalog = await openCatalog({ url: catalogUrl });
   const sessions = new SessionRegistry();
@@ -122,12 +132,19 @@ export async function startController(options: ControllerOptions): Promise<Runni
 
   // The scheduler creates due drills on its ticks; the orchestrator runs them and
   // sends their steps' jobs through the scheduler's dispatch.
-  const drills = new ScheduledDrills({ db: catalog.db, sessions, log, started: () => dr.wake() });
+  const drills = new ScheduledDrills({
+    db: catalog.db,
+    sessions,
+    log,
+    started: () => dr.wake(),
+    refused: (run) => events.publish(drEvent({ phase: "finished", run })),
+  });
   const scheduler = new FleetScheduler({
     db: catalog.db,
     sessions,
     repositories: storage.repositories,
     log,
+    onRpoChange: (change) => events.publish(rpoEvent(change)),
     ...(options.schedulerIntervalMs ? { intervalMs: options.schedulerIntervalMs } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     onTick: async (hosts, now) => {
@@ -140,6 +157,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     sessions,
     log,
     onJobCreated: () => scheduler.dispatchSoon(),
+    onRunEvent: (change) => events.publish(drEvent(change)),
     ...(options.drIntervalMs ? { intervalMs: options.drIntervalMs } : {}),
   });
 
@@ -166,7 +184,15 @@ export async function startController(options: ControllerOptions): Promise<Runni
       presence,
       certificates,
       heartbeatIntervalMs,
-      jobs: new JobResults({ db: catalog.db, progress, log }),
+      jobs: new JobResults({
+        db: catalog.db,
+        progress,
+        log,
+        onRecorded: (recorded) => {
+          const event = jobEvent(recorded);
+          if (event) events.publish(event);
+        },
+      }),
       log,
       hooks: {
         helloed: (session, hello) => scheduler.helloed(session, hello),
@@ -237,6 +263,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
     );
   });
 
+  const notifications = notificationConfig
+    ? startNotifications({ config: notificationConfig, events, db: catalog.db, log })
+    : undefined;
   scheduler.start();
   dr.start();
   log.info("controller started", {
@@ -252,6 +281,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     sessions,
     scheduler,
     dr,
+    events,
     sessionAddress,
     enrollAddress: `${host}:${enrollPort}`,
     apiUrl: api.url,
@@ -261,6 +291,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     async close() {
       await dr.stop();
       await scheduler.stop();
+      await notifications?.close();
       sessions.closeAll(grpc.status.UNAVAILABLE, "controller is shutting down");
       await Promise.all([
         shutdown(sessionServer),

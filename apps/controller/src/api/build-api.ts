@@ -3,6 +3,8 @@ import type { Logger } from "@pwdr/logging";
 import Fastify, { type FastifyInstance } from "fastify";
 import { DrOrchestrator } from "../dr/orchestrator.js";
 import { LiveProgress } from "../jobs/live-progress.js";
+import { ControllerMetrics } from "../metrics/controller-metrics.js";
+import { metricsRoute } from "../metrics/metrics-route.js";
 import type { SessionRegistry } from "../session-registry.js";
 import audit from "./audit.js";
 import auth from "./auth.js";
@@ -37,6 +39,8 @@ export interface ApiDependencies {
   dr?: DrOrchestrator;
   /** Shown in the OpenAPI document. */
   version?: string;
+  /** Served at /metrics; one over `db` and `sessions` when omitted. */
+  metrics?: ControllerMetrics;
 }
 
 // Requests are small JSON documents; anything larger is a mistake or an attack.
@@ -73,6 +77,9 @@ export async function buildApi(
   await app.register(openApi, { version: deps.version ?? "0.1.0" });
   await app.register(auth, { db: deps.db });
   await app.register(audit, { db: deps.db });
+  await app.register(metricsRoute, {
+    metrics: deps.metrics ?? new ControllerMetrics({ db: deps.db, sessions: deps.sessions }),
+  });
   await app.register(
     async (v1) => {
       await v1.register(healthRoutes, { db: deps.db });

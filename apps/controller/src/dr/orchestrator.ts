@@ -6,7 +6,7 @@ import type { Logger } from "@pwdr/logging";
 import type { SessionRegistry } from "../session-registry.js";
 import { ACTIVE_RUN_STATES } from "./assessment.js";
 import { DrNotFoundError, DrRunFinishedError } from "./dr-errors.js";
-import { RunAdvance } from "./run-advance.js";
+import { type DrRunChange, RunAdvance } from "./run-advance.js";
 
 export const DEFAULT_DR_INTERVAL_MS = 2_000;
 
@@ -19,6 +19,8 @@ export interface DrOrchestratorOptions {
   /** How often active runs are looked at even when nothing woke the orchestrator (time-outs). */
   intervalMs?: number;
   now?: () => Date;
+  /** Called once when a run starts and once when it ends (notifications). */
+  onRunEvent?: (change: DrRunChange) => void;
 }
 
 export class DrOrchestrator {
@@ -88,8 +90,15 @@ export class DrOrchestrator {
   }
 
   #deps() {
-    const { db, sessions, log, onJobCreated } = this.#options;
-    return { db, sessions, log, onJobCreated, now: this.#options.now ?? (() => new Date()) };
+    const { db, sessions, log, onJobCreated, onRunEvent } = this.#options;
+    return {
+      db,
+      sessions,
+      log,
+      onJobCreated,
+      now: this.#options.now ?? (() => new Date()),
+      ...(onRunEvent ? { onRunEvent } : {}),
+    };
   }
 
   async #pass(): Promise<void> {

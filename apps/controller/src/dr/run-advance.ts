@@ -19,6 +19,14 @@ export interface AdvanceDeps {
   /** A job was created: dispatch it now rather than at the next tick. */
   onJobCreated(): void;
   now(): Date;
+  /** Called once when a run's first step starts and once when the run ends (notifications). */
+  onRunEvent?: (change: DrRunChange) => void;
+}
+
+export interface DrRunChange {
+  phase: "started" | "finished";
+  /** The run as it is after the change. */
+  run: DrRun;
 }
 
 type StepOutcome =
@@ -123,6 +131,8 @@ export class RunAdvance {
   }
 
   async #startReady(): Promise<void> {
+    // The first claim of a step is the run's start: a claim succeeds once, even across restarts.
+    let starting = this.steps.all().every((s) => s.state === "pending");
     for (const step of this.steps.all()) {
       if (this.#aborted !== undefined) return;
       if (step.state !== "pending") continue;
@@ -142,6 +152,10 @@ export class RunAdvance {
         { state: "running", attempt: 1, startedAt: this.deps.now() },
         "pending",
       );
+      if (claimed && starting) {
+        starting = false;
+        this.deps.onRunEvent?.({ phase: "started", run: this.run });
+      }
       if (claimed) await this.#begin(this.steps.get(step.id));
     }
   }
@@ -220,10 +234,12 @@ export class RunAdvance {
       .all()
       .find((s) => (s.action === "verify-health" || s.action === "drill") && s.state === "succeeded");
     const rtoMs = (healthy?.finishedAt ?? finishedAt).getTime() - startedAt.getTime();
-    await this.deps.db.drRun.updateMany({
+    const { count } = await this.deps.db.drRun.updateMany({
       where: { id: this.run.id, state: { in: ["running", "cancelling"] } },
       data: { state, reason, finishedAt, rtoMs },
     });
     this.deps.log.info("DR run finished", { runId: this.run.id, state, rtoMs, reason });
+    if (count > 0)
+      this.deps.onRunEvent?.({ phase: "finished", run: { ...this.run, state, reason, finishedAt, rtoMs } });
   }
 }

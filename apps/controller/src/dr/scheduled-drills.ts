@@ -3,7 +3,7 @@
 // fleetDrillHost. One run per slot (DrRun.slotKey is unique), the latest slot
 // only, so a controller that was down catches up once. A drill that cannot
 // start is recorded as a failed run with the reason: the trend must show it.
-import { type Catalog, isUniqueViolation, type Prisma } from "@pwdr/catalog";
+import { type Catalog, type DrRun, isUniqueViolation, type Prisma } from "@pwdr/catalog";
 import type { Logger } from "@pwdr/logging";
 import type { FleetHost } from "../scheduling/fleet-view.js";
 import { latestSlot } from "../scheduling/slots.js";
@@ -21,6 +21,8 @@ export interface ScheduledDrillsDeps {
   log: Logger;
   /** A run was started: advance it now. */
   started(): void;
+  /** A drill that could not start was recorded as a failed run (notifications). */
+  refused?: (run: DrRun) => void;
 }
 
 interface DueDrill {
@@ -104,8 +106,9 @@ export class ScheduledDrills {
       assessment: { ok: false, problems: [reason], checks: [] },
       steps: [],
     };
+    let run: DrRun;
     try {
-      await this.deps.db.drRun.create({
+      run = await this.deps.db.drRun.create({
         data: {
           kind: "drill",
           state: "failed",
@@ -123,5 +126,6 @@ export class ScheduledDrills {
       return;
     }
     this.deps.log.warn("fleet drill could not start", { host: due.hostName, reason });
+    this.deps.refused?.(run);
   }
 }

@@ -4,6 +4,7 @@ import {
   type Host,
   isUniqueViolation,
   type Job,
+  type JobRun,
   type JobRunState,
   Prisma,
 } from "@pwdr/catalog";
@@ -22,6 +23,16 @@ export interface JobResultsDeps {
   progress: LiveProgress;
   log: Logger;
   now?: () => Date;
+  /** Called once per newly recorded result, after its transaction committed (notifications). */
+  onRecorded?: (recorded: RecordedRun) => void;
+}
+
+/** A result as it was recorded: the rows it wrote, and whether the job went back to pending. */
+export interface RecordedRun {
+  host: Host;
+  job: Job;
+  run: JobRun;
+  requeued: boolean;
 }
 
 /** What became of a result: recorded (acknowledge it) or refused (leave it in the agent's outbox). */
@@ -101,8 +112,11 @@ export class JobResults {
     if (problem || !state) return this.#refuse(hostId, result, problem);
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await this.deps.db.$transaction((tx) => this.#record(tx, hostId, result, state));
+        const { outcome, recorded } = await this.deps.db.$transaction((tx) =>
+          this.#record(tx, hostId, result, state),
+        );
         this.deps.progress.finish(hostId, outcome.jobId);
+        if (recorded) this.deps.onRecorded?.(recorded);
         return outcome;
       } catch (err) {
         if (err instanceof RefusedResultError || err instanceof ForeignRecordError) {
@@ -118,12 +132,19 @@ export class JobResults {
     return { recorded: false, reason };
   }
 
-  async #record(tx: Tx, hostId: string, result: JobResult, state: JobRunState): Promise<RecordedResult> {
+  async #record(
+    tx: Tx,
+    hostId: string,
+    result: JobResult,
+    state: JobRunState,
+  ): Promise<{ outcome: RecordedResult; recorded?: RecordedRun }> {
     const earlier = await tx.jobRun.findUnique({ where: { idempotencyKey: result.runId } });
     if (earlier && earlier.hostId !== hostId)
       throw new RefusedResultError(`run ${result.runId} belongs to another host`);
     if (earlier && isFinal(earlier.state)) {
-      return { recorded: true, runId: result.runId, jobId: earlier.jobId, replay: true, requeued: false };
+      return {
+        outcome: { recorded: true, runId: result.runId, jobId: earlier.jobId, replay: true, requeued: false },
+      };
     }
     const host = await tx.host.findUniqueOrThrow({ where: { id: hostId } });
     const job = earlier
@@ -138,7 +159,10 @@ export class JobResults {
       });
     }
     const requeued = await this.#finishJob(tx, job, result, state);
-    return { recorded: true, runId: result.runId, jobId: job.id, replay: false, requeued };
+    return {
+      outcome: { recorded: true, runId: result.runId, jobId: job.id, replay: false, requeued },
+      recorded: { host, job, run, requeued },
+    };
   }
 
   #upsertRun(tx: Tx, host: Host, job: Job, result: JobResult, state: JobRunState) {

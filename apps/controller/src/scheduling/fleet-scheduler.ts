@@ -13,7 +13,7 @@ import { dispatchDue, IN_FLIGHT_STATES } from "./dispatcher.js";
 import { type FleetHost, loadFleet } from "./fleet-view.js";
 import { createDueJobs } from "./job-creation.js";
 import { failOverdueJobs } from "./overdue-jobs.js";
-import { checkRpo } from "./rpo.js";
+import { checkRpo, type RpoChange } from "./rpo.js";
 
 export const DEFAULT_SCHEDULER_INTERVAL_MS = 5_000;
 
@@ -27,6 +27,8 @@ export interface FleetSchedulerOptions {
   limits?: Partial<ConcurrencyLimits>;
   /** More work on each tick's view of the fleet (the scheduled fleet drills). */
   onTick?: (hosts: FleetHost[], now: Date) => Promise<void>;
+  /** Called when a host enters or leaves RPO breach (notifications). */
+  onRpoChange?: (change: RpoChange) => void;
 }
 
 /** Runs `work` one at a time; a call while it runs asks for one more run afterwards. */
@@ -188,7 +190,7 @@ export class FleetScheduler implements SessionHooks {
       const fleet = await loadFleet(db);
       const created = await createDueJobs(db, fleet.hosts.values(), now, this.#ensured);
       if (created > 0) log.info("scheduled jobs created", { count: created });
-      await checkRpo(db, log, fleet.hosts.values(), now);
+      await checkRpo(db, log, fleet.hosts.values(), now, this.#options.onRpoChange);
       await failOverdueJobs(db, this.#options.sessions, log, now);
       await this.#options.onTick?.([...fleet.hosts.values()], now);
     } catch (err) {

@@ -1,12 +1,21 @@
 // Missing-backup detection: a host whose last successful backup is older
 // than its policy's RPO is flagged (Host.rpoBreachedSince) until one lands.
-import type { Catalog } from "@pwdr/catalog";
+import type { Catalog, Host } from "@pwdr/catalog";
 import type { Logger } from "@pwdr/logging";
 import { recordAuditEvent } from "../audit-log.js";
 import { parseDuration } from "../duration.js";
 import type { FleetHost } from "./fleet-view.js";
 
 const ACTOR = "system:scheduler";
+
+/** A host entered or left RPO breach; reported once per change (the flag is set conditionally). */
+export interface RpoChange {
+  host: Host;
+  rpo: string | null;
+  lastBackupAt: Date | null;
+  /** Set when the host entered breach, null when it left it. */
+  breachedSince: Date | null;
+}
 
 /** The time of each host's newest complete recovery point. */
 export async function lastBackupTimes(db: Catalog, hostIds?: string[]): Promise<Map<string, Date>> {
@@ -32,6 +41,7 @@ async function transition(
   entry: FleetHost,
   breachedSince: Date | undefined,
   lastBackup?: Date,
+  onChange?: (change: RpoChange) => void,
 ) {
   const { host } = entry;
   const changed = await db.host.updateMany({
@@ -53,6 +63,12 @@ async function transition(
     });
   else log.info("host is within its RPO again", { hostId: host.id, host: host.name, ...details });
   await recordAuditEvent(db, { actor: ACTOR, action: "host.rpo-breach", target: `host:${host.id}`, details });
+  onChange?.({
+    host,
+    rpo: entry.policy?.scheduling.rpo ?? null,
+    lastBackupAt: lastBackup ?? null,
+    breachedSince: breachedSince ?? null,
+  });
 }
 
 /** Sets or clears the RPO flag of every host whose state changed; audits each change. */
@@ -61,6 +77,7 @@ export async function checkRpo(
   log: Logger,
   hosts: Iterable<FleetHost>,
   now: Date,
+  onChange?: (change: RpoChange) => void,
 ): Promise<void> {
   // Only hosts with an RPO, or with a flag to clear, need looking at.
   const entries = [...hosts].filter((e) => e.policy?.scheduling.rpo || e.host.rpoBreachedSince);
@@ -70,6 +87,6 @@ export async function checkRpo(
     const lastBackup = last.get(entry.host.id);
     const since = breachTime(entry, lastBackup, now);
     if (Boolean(since) !== Boolean(entry.host.rpoBreachedSince))
-      await transition(db, log, entry, since, lastBackup);
+      await transition(db, log, entry, since, lastBackup, onChange);
   }
 }
