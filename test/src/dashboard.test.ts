@@ -260,6 +260,16 @@ describe("the web dashboard in Debian's chromium, against a controller and agent
     await phone.close();
   });
 
+  it("shows in the audit log what the operator did through the dashboard", async () => {
+    await page.goto(`${controller.apiUrl}/#/audit`);
+    await page.locator("#audit tbody tr").first().waitFor({ timeout: 30_000 });
+    const actions = await page.locator("#audit td[data-label=Action]").allTextContents();
+    for (const action of ["session.create", "job.create", "restore.start", "policy.update", "dr.restore"])
+      expect(actions).toContain(action);
+    const actors = await page.locator("#audit td[data-label=Actor]").allTextContents();
+    expect(actors).toContain("token:e2e-admin");
+  });
+
   it("signs out: the session ends on the controller, not only in the browser", async () => {
     const [cookie] = await context.cookies();
     const header = `${cookie?.name}=${cookie?.value}`;

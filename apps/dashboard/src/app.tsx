@@ -33,7 +33,13 @@ function Page({ route }: { route: Route }) {
     case "points":
       return <RecoveryPointView id={id ?? ""} />;
     case "snapshots":
-      return <SnapshotView id={id ?? ""} path={route.query.get("path") ?? "/"} />;
+      return (
+        <SnapshotView
+          id={id ?? ""}
+          path={route.query.get("path") ?? "/"}
+          pointId={route.query.get("point") ?? ""}
+        />
+      );
     case "policies":
       return <PoliciesView selected={id} />;
     case "dr":

@@ -159,6 +159,8 @@ export interface DrPlan {
   restores?: { source: string; kind: string; sizeBytes: number; fileCount: number; step: string }[];
   totalBytes?: number;
   estimate?: { ms: number; basis: string; note: string };
+  /** The hosts of a multi-host plan. */
+  hosts?: { id: string; name: string }[];
   assessment: { ok: boolean; problems: string[]; checks: { name: string; ok: boolean; detail: string }[] };
   steps: PlannedStep[];
 }

@@ -127,13 +127,13 @@ describe("dashboard sessions: an API token traded for a session cookie", () => {
     const sessions = new DashboardSessions({ db: api.db, ttlMs: 60_000, now: () => now });
     const token = await createApiToken(api.db, { name: "short-lived", role: "viewer" });
     const session = sessions.create(token.id, null);
-    expect(session.expiresAt).toEqual(new Date("2026-11-26T10:01:00Z"));
+    expect(session).toMatchObject({ expiresAt: new Date("2026-11-26T10:01:00Z"), maxAgeMs: 60_000 });
     expect((await sessions.resolve(session.id))?.principal.name).toBe("short-lived");
     now = new Date("2026-11-26T10:01:00Z");
     expect(await sessions.resolve(session.id)).toBeUndefined();
     expect(sessions.size).toBe(0);
     const capped = sessions.create(token.id, new Date("2026-11-26T10:01:30Z"));
-    expect(capped.expiresAt).toEqual(new Date("2026-11-26T10:01:30Z"));
+    expect(capped).toMatchObject({ expiresAt: new Date("2026-11-26T10:01:30Z"), maxAgeMs: 30_000 });
     expect(await sessions.resolve("not-a-session")).toBeUndefined();
   });
 });

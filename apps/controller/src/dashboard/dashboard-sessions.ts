@@ -16,6 +16,8 @@ export interface CreatedSession {
   /** The cookie value: 256 random bits, known only to the browser (the store keeps its hash). */
   id: string;
   expiresAt: Date;
+  /** Its lifetime from now, for the cookie's Max-Age. */
+  maxAgeMs: number;
 }
 
 export interface DashboardSessionsOptions {
@@ -51,10 +53,11 @@ export class DashboardSessions {
   create(tokenId: string, tokenExpiresAt: Date | null): CreatedSession {
     this.#makeRoom();
     const id = randomBytes(32).toString("base64url");
-    const ttlEnd = new Date(this.#now().getTime() + this.#ttlMs);
+    const now = this.#now().getTime();
+    const ttlEnd = new Date(now + this.#ttlMs);
     const expiresAt = tokenExpiresAt && tokenExpiresAt < ttlEnd ? tokenExpiresAt : ttlEnd;
     this.#sessions.set(hashOf(id), { tokenId, expiresAt });
-    return { id, expiresAt };
+    return { id, expiresAt, maxAgeMs: expiresAt.getTime() - now };
   }
 
   /** The principal of a live session whose token is still valid; undefined otherwise (and the session ends). */

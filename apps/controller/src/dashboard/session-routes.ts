@@ -62,7 +62,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ db: Catalog; sessions: D
       request.auditTargetId = principal.tokenId;
       const token = await db.apiToken.findUniqueOrThrow({ where: { id: principal.tokenId } });
       const session = sessions.create(principal.tokenId, token.expiresAt);
-      reply.header("set-cookie", sessionCookie(session.id, session.expiresAt.getTime() - Date.now()));
+      reply.header("set-cookie", sessionCookie(session.id, session.maxAgeMs));
       return { name: principal.name, role: principal.role, expiresAt: session.expiresAt.toISOString() };
     },
   );

@@ -63,12 +63,8 @@ export function DrRunView({ id }: { id: string }) {
   const { data: run, error, reload } = useLoad(() => get<DrRunDetail>(`/dr/runs/${id}`), [id], 1_000);
   if (!run) return error ? <ErrorBox error={error} /> : <Loading what="the DR run" />;
   const hosts = new Map<string, string>();
-  for (const h of [
-    run.plan.failedHost,
-    run.plan.replacementHost,
-    ...((run.plan as { hosts?: [] }).hosts ?? []),
-  ])
-    if (h) hosts.set((h as { id: string }).id, (h as { name: string }).name);
+  for (const h of [run.plan.failedHost, run.plan.replacementHost, ...(run.plan.hosts ?? [])])
+    if (h) hosts.set(h.id, h.name);
   const hostName = (hostId: string | null) =>
     hostId === null ? "the controller" : (hosts.get(hostId) ?? hostId);
   const cancel = async () => {

@@ -74,9 +74,9 @@ function RestoreForm(props: { hostId: string; pointId: string; source: string; p
   );
 }
 
-export function SnapshotView({ id, path }: { id: string; path: string }) {
+/** One directory of a snapshot; `pointId` names its recovery point (for the restore and the header). */
+export function SnapshotView({ id, path, pointId }: { id: string; path: string; pointId: string }) {
   const canOperate = useCan("operator");
-  const pointId = new URLSearchParams(location.hash.split("?")[1] ?? "").get("point") ?? "";
   const tree = useLoad(() => get<TreeListing>(`/snapshots/${id}/tree${query({ path })}`), [id, path]);
   const point = useLoad(
     () => (pointId ? get<RecoveryPointDetail>(`/recovery-points/${pointId}`) : Promise.resolve(undefined)),
