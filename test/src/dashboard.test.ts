@@ -62,6 +62,7 @@ describe("the web dashboard in Debian's chromium, against a controller and agent
   let context: BrowserContext;
   let page: Page;
   const agents = new Map<string, Agent>();
+  const pageProblems: string[] = [];
 
   async function startAgent(name: string, bandwidthLimit?: string): Promise<Agent> {
     const agentDir = join(dir, `agent-${name}`);
@@ -109,6 +110,12 @@ describe("the web dashboard in Debian's chromium, against a controller and agent
     browser = await launchChromium();
     context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
+    // A script error or a CSP violation (inline code, a foreign origin) would show here.
+    page.on("pageerror", (err) => pageProblems.push(String(err)));
+    page.on("console", (message) => {
+      if (message.type() === "error" && /Content.Security.Policy/i.test(message.text()))
+        pageProblems.push(message.text());
+    });
   }, 240_000);
 
   afterAll(async () => {
@@ -279,5 +286,6 @@ describe("the web dashboard in Debian's chromium, against a controller and agent
     await page.locator("input[name=token]").waitFor();
     expect(await context.cookies()).toEqual([]);
     expect(await statusWithCookie(session, header, controller.caPem)).toBe(401);
+    expect(pageProblems).toEqual([]);
   });
 });
