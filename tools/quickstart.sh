@@ -83,6 +83,7 @@ its backups stored on the controller under a fleet policy.
   jobs             node apps/controller/dist/main.js api --url https://127.0.0.1:$api_port --ca $ca --token $token jobs list
   policy           ... policies effective $host_id
   REST API         https://127.0.0.1:$api_port/api/v1 (admin token above; OpenAPI at /api/v1/openapi.json)
+  dashboard        https://127.0.0.1:$api_port/ (sign in with the admin token above; the browser must trust $ca)
 Press Ctrl-C to stop both.
 INFO
 wait

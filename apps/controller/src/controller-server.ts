@@ -244,6 +244,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     log,
     onJobCreated: () => scheduler.dispatchSoon(),
     dr,
+    repositories: storage.repositories,
     onPolicyChange: () => {
       scheduler.policiesChanged().catch((err: unknown) => {
         log.error("pushing changed policies to agents failed", { error: String(err) });

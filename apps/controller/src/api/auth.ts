@@ -28,10 +28,24 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-async function authenticate(db: Catalog, request: FastifyRequest): Promise<ApiPrincipal> {
+/** Authenticates a request without a bearer token (the dashboard's session cookie); undefined: not signed in. */
+export type SessionAuthenticator = (request: FastifyRequest) => Promise<ApiPrincipal | undefined>;
+
+export interface AuthOptions {
+  db: Catalog;
+  sessions?: SessionAuthenticator;
+}
+
+async function authenticate(options: AuthOptions, request: FastifyRequest): Promise<ApiPrincipal> {
+  const { db } = options;
   const token = bearerToken(request);
   if (!token) {
-    throw new ApiError("UNAUTHENTICATED", "send an API token as `Authorization: Bearer <token>`");
+    const fromSession = await options.sessions?.(request);
+    if (fromSession) return fromSession;
+    throw new ApiError(
+      "UNAUTHENTICATED",
+      "send an API token as `Authorization: Bearer <token>` (or sign in to the dashboard)",
+    );
   }
   const principal = await authenticateApiToken(db, token);
   if (!principal) {
@@ -51,17 +65,17 @@ function authorize(principal: ApiPrincipal, needed: ApiTokenRole): void {
   );
 }
 
-async function auth(app: FastifyInstance, options: { db: Catalog }): Promise<void> {
+async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   app.decorateRequest("principal", null);
   app.addHook("onRequest", async (request) => {
     if (request.is404) return;
     const access = request.routeOptions.config.access;
     if (access === "public") return;
     if (!access) throw new Error(`route ${request.routeOptions.url} declares no access`);
-    request.principal = await authenticate(options.db, request);
+    request.principal = await authenticate(options, request);
     authorize(request.principal, access);
   });
 }
 
-/** Bearer-token authentication and role checks, before the body is even parsed. */
+/** Bearer-token (or dashboard session) authentication and role checks, before the body is even parsed. */
 export default fp(auth, { name: "pwdr-auth" });

@@ -1,6 +1,7 @@
 import type { Catalog, Job } from "@pwdr/catalog";
 import type { Logger } from "@pwdr/logging";
 import Fastify, { type FastifyInstance } from "fastify";
+import { Dashboard } from "../dashboard/dashboard.js";
 import { DrOrchestrator } from "../dr/orchestrator.js";
 import { LiveProgress } from "../jobs/live-progress.js";
 import { ControllerMetrics } from "../metrics/controller-metrics.js";
@@ -19,6 +20,8 @@ import { hostRoutes } from "./routes/hosts.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { policyRoutes } from "./routes/policies.js";
 import { recoveryPointRoutes } from "./routes/recovery-points.js";
+import { snapshotRoutes } from "./routes/snapshots.js";
+import type { HostRepositoryAccess } from "./routes/snapshots-tree.js";
 import { ErrorBody } from "./schemas/error.js";
 
 export const API_PREFIX = "/api/v1";
@@ -41,6 +44,10 @@ export interface ApiDependencies {
   version?: string;
   /** Served at /metrics; one over `db` and `sessions` when omitted. */
   metrics?: ControllerMetrics;
+  /** The controller's host repositories, to list snapshots' files; listing answers 503 when omitted. */
+  repositories?: HostRepositoryAccess;
+  /** The built web dashboard served at `/`; apps/dashboard/dist when omitted. */
+  dashboardDir?: string;
 }
 
 // Requests are small JSON documents; anything larger is a mistake or an attack.
@@ -75,7 +82,8 @@ export async function buildApi(
   app.addSchema(ErrorBody);
   await app.register(errorHandler, { log: deps.log });
   await app.register(openApi, { version: deps.version ?? "0.1.0" });
-  await app.register(auth, { db: deps.db });
+  const dashboard = new Dashboard({ db: deps.db, log: deps.log, distDir: deps.dashboardDir });
+  await app.register(auth, { db: deps.db, sessions: dashboard.authenticate });
   await app.register(audit, { db: deps.db });
   await app.register(metricsRoute, {
     metrics: deps.metrics ?? new ControllerMetrics({ db: deps.db, sessions: deps.sessions }),
@@ -100,9 +108,12 @@ export async function buildApi(
       });
       await v1.register(drRoutes, { db: deps.db, sessions: deps.sessions, progress, dr });
       await v1.register(recoveryPointRoutes, { db: deps.db });
+      await v1.register(snapshotRoutes, { db: deps.db, repositories: deps.repositories });
+      await v1.register(dashboard.apiRoutes);
     },
     { prefix: API_PREFIX },
   );
+  await app.register(dashboard.pages);
   await app.ready();
   return app;
 }

@@ -40,6 +40,7 @@ describe("GET /api/v1/openapi.json", () => {
         "/api/v1/dr/runs/{id}",
         "/api/v1/dr/runs/{id}/cancel",
         "/api/v1/enrollment-tokens",
+        "/api/v1/fleet/overview",
         "/api/v1/health",
         "/api/v1/hosts",
         "/api/v1/hosts/{id}",
@@ -53,10 +54,13 @@ describe("GET /api/v1/openapi.json", () => {
         "/api/v1/policies/{id}",
         "/api/v1/recovery-points",
         "/api/v1/recovery-points/{id}",
+        "/api/v1/session",
+        "/api/v1/snapshots/{id}/tree",
       ].sort(),
     );
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths["/api/v1/health"]?.get?.security).toEqual([]);
+    expect(doc.paths["/api/v1/session"]?.post?.security).toEqual([]);
   });
 
   it("documents the one error shape with every error code", () => {

@@ -10,7 +10,7 @@ import { type AgentLink, connectAgent, until } from "./test-support/agent-link.j
 const STARTED = new Date("2026-11-26T02:15:03.000Z");
 const FINISHED = new Date("2026-11-26T02:16:40.000Z");
 
-function backupResult(link: AgentLink, fields: { jobId: string; runId: string; pointId: string }) {
+function backupResult(fields: { jobId: string; runId: string; pointId: string }) {
   return {
     jobId: fields.jobId,
     runId: fields.runId,
@@ -30,7 +30,8 @@ function backupResult(link: AgentLink, fields: { jobId: string; runId: string; p
           source: "piwardrive-db",
           kind: SourceKind.POSTGRES,
           state: JobState.SUCCEEDED,
-          repository: link.hostId,
+          // What an agent whose repository is on the controller reports (repositoryNameOf).
+          repository: "controller",
           snapshotId: `${fields.runId}-db`,
           sizeBytes: 4_000n,
           addedBytes: 1_000n,
@@ -113,7 +114,7 @@ describe.each(providers)("job results from agents (catalog on %s)", (provider) =
     }, "the progress on the run");
     expect((await controller.db.job.findUniqueOrThrow({ where: { id: job.id } })).state).toBe("running");
 
-    const result = backupResult(agent, {
+    const result = backupResult({
       jobId: job.id,
       runId: "run-replay",
       pointId: "20261126T021503Z-aaaaaa",
@@ -169,7 +170,7 @@ describe.each(providers)("job results from agents (catalog on %s)", (provider) =
       attempt: 0,
     });
     const result = {
-      ...backupResult(agent, {
+      ...backupResult({
         jobId: "agent-local-1",
         runId: "run-local-slot",
         pointId: "20261126T030001Z-bbbbbb",
@@ -189,7 +190,7 @@ describe.each(providers)("job results from agents (catalog on %s)", (provider) =
 
   it("creates a job for a local run without a slot, named after the agent", async () => {
     const result = {
-      ...backupResult(agent, {
+      ...backupResult({
         jobId: "agent-local-2",
         runId: "run-local-free",
         pointId: "20261126T040000Z-cccccc",

@@ -84,13 +84,21 @@ async function recordSnapshot(
 }
 
 /**
+ * The name an agent reports for its own repository on the controller
+ * (repositoryNameOf in the agent); local repositories are reported by their
+ * absolute path, so it cannot be mistaken for one.
+ */
+const OWN_CONTROLLER_REPOSITORY = "controller";
+
+/**
  * The catalog row of the repository a source reported: a repository the
  * controller knows by that name (a host repository is named by its host id),
- * the host's controller repository when the agent sent no name, or else a
- * row for a repository the agent keeps itself, named `<host id>/<name>`
- * because agents choose such names independently.
+ * the host's controller repository when the agent sent no name or
+ * "controller", or else a row for a repository the agent keeps itself, named
+ * `<host id>/<name>` because agents choose such names independently.
  */
-export async function repositoryFor(tx: Tx, hostId: string, name: string): Promise<RepositoryRow> {
+export async function repositoryFor(tx: Tx, hostId: string, reported: string): Promise<RepositoryRow> {
+  const name = reported === OWN_CONTROLLER_REPOSITORY ? "" : reported;
   const known = await tx.repository.findUnique({ where: { name: name || hostId } });
   if (known && (name || known.kind === CONTROLLER_REPOSITORY_KIND)) return known;
   const scoped = `${hostId}/${name || "unnamed"}`;

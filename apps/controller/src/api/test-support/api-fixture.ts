@@ -44,7 +44,7 @@ function capturingLogger(lines: string[]): Logger {
 export async function openApiFixture(
   provider: Provider,
   wrapDb: (db: Catalog) => Catalog = (db) => db,
-  extra: Pick<ApiDependencies, "progress" | "onJobCreated"> = {},
+  extra: Pick<ApiDependencies, "progress" | "onJobCreated" | "dashboardDir" | "repositories"> = {},
 ): Promise<ApiFixture> {
   const database = await catalogUrl(provider);
   const catalog = await openCatalog({ url: database.url });
