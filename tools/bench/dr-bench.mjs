@@ -45,7 +45,12 @@
 // Peak RSS: VmHWM of the controller (reset through clear_refs before each DR
 // run) and of each run's replacement agent, read when its run has finished.
 //
+// CPU seconds of the controller and of the replacement agent (its waited-for
+// children, pg_restore, included) are sampled at every poll of the run and
+// charged to the step running at the start of each interval.
+//
 // usage: node tools/bench/dr-bench.mjs [--scale 0.1] [--runs 3] [--dir /var/tmp/pwdr-dr-bench] [--json out.json]
+//                                      [--profile DIR: V8 CPU profiles of the controller and agents]
 // Everything it starts (servers, controller, agents, app) and --dir are removed at the end, also on error or Ctrl-C.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -79,8 +84,17 @@ const { values: opt } = parseArgs({
     runs: { type: "string", default: "3" },
     dir: { type: "string", default: "/var/tmp/pwdr-dr-bench" },
     json: { type: "string" },
+    profile: { type: "string" },
   },
 });
+/** With --profile DIR the controller and agent daemons write V8 CPU profiles there when they stop. */
+const daemonEnv = opt.profile
+  ? {
+      ...process.env,
+      NODE_OPTIONS: `--import=${join(import.meta.dirname, "cpu-profile-preload.mjs")}`,
+      PWDR_CPU_PROFILE_DIR: resolve(opt.profile),
+    }
+  : process.env;
 const FINAL_JOB_STATES = ["succeeded", "partial", "failed", "cancelled", "missed"];
 /** The steps of the default plan up to healthy: the RTO. take-over comes after it. */
 const RTO_STEPS = [
@@ -188,6 +202,7 @@ async function prepareSource(controller) {
     agentDir: join(base, "agent-source"),
     definition: benchDefinition(source, "bench-pi", want),
     env: process.env,
+    daemonEnv,
   });
   track(agent.daemon);
   const t0 = performance.now();
@@ -224,6 +239,7 @@ async function restoreDr(controller, h, src, run) {
     agentDir,
     definition: benchDefinition(h, name, src.want),
     env: process.env,
+    daemonEnv,
   });
   track(agent.daemon);
   const request = { failedHostId: src.failedHostId, replacementHostId: agent.hostId };
@@ -235,15 +251,7 @@ async function restoreDr(controller, h, src, run) {
   controller.daemon.resetPeak();
   const t0 = performance.now();
   const started = await controller.api.post("/api/v1/dr/restores", { ...request, dryRun: false });
-  const finished = await eventually(
-    `DR run ${started.id}`,
-    async () => {
-      const r = await controller.api.get(`/api/v1/dr/runs/${started.id}`);
-      return ["running", "cancelling"].includes(r.state) ? undefined : r;
-    },
-    60 * 60_000,
-    200,
-  );
+  const { finished, cpu } = await followRun(controller, agent.daemon, started.id);
   const wallSecs = (performance.now() - t0) / 1000;
   if (finished.state !== "succeeded" || finished.reason)
     throw new Error(
@@ -253,6 +261,7 @@ async function restoreDr(controller, h, src, run) {
     rtoSecs: finished.rtoMs / 1000,
     wallSecs,
     steps: stepTimes(finished.steps),
+    cpu,
     agentRssMiB: agent.daemon.peakRssMiB(),
     controllerRssMiB: controller.daemon.peakRssMiB(),
     retries: finished.steps.filter((s) => s.attempt > 1).map((s) => `${s.name} (attempt ${s.attempt})`),
@@ -260,6 +269,31 @@ async function restoreDr(controller, h, src, run) {
   await stopDaemon(agent.daemon);
   rmSync(agentDir, { recursive: true, force: true });
   return result;
+}
+
+/**
+ * Polls the run until it has finished; meanwhile charges the CPU seconds the
+ * controller and the agent spent in each interval to the step that was
+ * running at its start ("between" when none was).
+ */
+async function followRun(controller, agentDaemon, runId) {
+  const cpu = {};
+  const sample = () => ({ controller: controller.daemon.cpuSecs(), agent: agentDaemon.cpuSecs() });
+  let before = sample();
+  let running = "between";
+  const deadline = Date.now() + 60 * 60_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 200));
+    const run = await controller.api.get(`/api/v1/dr/runs/${runId}`);
+    const now = sample();
+    cpu[running] ??= { controller: 0, agent: 0 };
+    cpu[running].controller += now.controller - before.controller;
+    cpu[running].agent += now.agent - before.agent;
+    before = now;
+    if (!["running", "cancelling"].includes(run.state)) return { finished: run, cpu };
+    if (Date.now() > deadline) throw new Error(`DR run ${runId} still ${run.state} after an hour`);
+    running = run.steps.find((s) => s.state === "running")?.name ?? "between";
+  }
 }
 
 /**
@@ -315,19 +349,23 @@ function report(runs, src, versions) {
   const med = (f) => median(runs.map(f));
   const sec = (x) => (x === undefined ? "–" : x.toFixed(2));
   const step = (name) => sec(med((r) => r.dr.steps[name]));
+  const cpu = (name) =>
+    `${sec(med((r) => r.dr.cpu[name]?.controller ?? 0))} / ${sec(med((r) => r.dr.cpu[name]?.agent ?? 0))}`;
+  const row = (name, raw = "") => `| ${name} | ${step(name)} | ${cpu(name)} | ${raw} |`;
   const restoreRow = (name, raw) =>
-    `| ${name} | ${step(name)} (agent ${step(`${name}:agent`)} + ${step(`${name}:outside`)}) | ${raw} |`;
+    `| ${name} | ${step(name)} (agent ${step(`${name}:agent`)} + ${step(`${name}:outside`)}) | ${cpu(name)} | ${raw} |`;
   const { backup } = src;
   return [
     `scale ${opt.scale}: ${src.sizes}. PostgreSQL ${src.pgVersion}, Redis ${versions.redis}. ` +
       `Backup through the controller ${backup.secs.toFixed(2)} s (agent ${backup.agentRssMiB} MiB, controller ` +
       `${backup.controllerRssMiB} MiB peak RSS; controller data dir ${backup.storedMiB.toFixed(1)} MiB). ` +
-      `${runs.length} runs, medians in seconds; ratio = DR RTO / raw sum, same run.`,
+      `${runs.length} runs, medians in seconds; ratio = DR RTO / raw sum, same run. Restore steps: the ` +
+      "agent's restoreHost (agent) + the rest of the step (dispatch, job start, repository access and open, result).",
     "",
-    "| DR step (restore steps: the agent's restoreHost + dispatch, repository open, result) | DR s | raw s (tool) |",
-    "|---|---|---|",
-    `| assess | ${step("assess")} | |`,
-    `| stop-services | ${step("stop-services")} | |`,
+    "| DR step | DR s | CPU s controller / agent | raw s (tool) |",
+    "|---|---|---|---|",
+    row("assess"),
+    row("stop-services"),
     restoreRow("restore-database", `${sec(med((r) => r.raw.steps.postgres))} (createdb + pg_restore -j 2)`),
     restoreRow(
       "restore-redis",
@@ -335,13 +373,13 @@ function report(runs, src, versions) {
     ),
     restoreRow("restore-config", "(in tar)"),
     restoreRow("restore-data", `${sec(med((r) => r.raw.steps.files))} (tar -xf config + data + logs)`),
-    `| start-services | ${step("start-services")} | |`,
-    `| verify-health | ${step("verify-health")} | |`,
-    `| waits between steps | ${step("gaps")} | |`,
-    `| **RTO** (run start → healthy) | **${sec(med((r) => r.dr.rtoSecs))}** | **${sec(med((r) => r.raw.secs))}** (sum) |`,
-    `| take-over (after the RTO) | ${step("take-over")} | |`,
-    `| client wall, POST → run succeeded | ${sec(med((r) => r.dr.wallSecs))} | |`,
-    `| peak RSS MiB | controller ${med((r) => r.dr.controllerRssMiB)}, replacement agent ${med((r) => r.dr.agentRssMiB)} | ${med((r) => r.raw.rssMiB)} (largest single process) |`,
+    row("start-services"),
+    row("verify-health"),
+    `| waits between steps | ${step("gaps")} | ${cpu("between")} | |`,
+    `| **RTO** (run start → healthy) | **${sec(med((r) => r.dr.rtoSecs))}** | | **${sec(med((r) => r.raw.secs))}** (sum) |`,
+    row("take-over", "(after the RTO)"),
+    `| client wall, POST → run succeeded | ${sec(med((r) => r.dr.wallSecs))} | | |`,
+    `| peak RSS MiB | controller ${med((r) => r.dr.controllerRssMiB)}, replacement agent ${med((r) => r.dr.agentRssMiB)} | | ${med((r) => r.raw.rssMiB)} (largest single process) |`,
     "",
     `per-run ratios RTO / raw sum: ${runs.map((r) => r.ratio.toFixed(2)).join(", ")}; median ${median(runs.map((r) => r.ratio)).toFixed(2)}.`,
     `per-run RTO s: ${runs.map((r) => r.dr.rtoSecs.toFixed(2)).join(", ")}; raw sum s: ${runs.map((r) => r.raw.secs.toFixed(2)).join(", ")}.`,
@@ -362,7 +400,12 @@ async function main() {
     api: await harness.freePort(),
     storage: await harness.freePort(),
   };
-  const controller = await startController({ dataDir: join(base, "controller"), ports, env: process.env });
+  const controller = await startController({
+    dataDir: join(base, "controller"),
+    ports,
+    env: process.env,
+    daemonEnv,
+  });
   track(controller.daemon);
   const src = await prepareSource(controller);
   const replacement = await startHost("replacement");

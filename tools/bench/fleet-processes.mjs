@@ -92,6 +92,13 @@ export class Daemon {
     return Math.round(Number(kb) / 1024);
   }
 
+  /** CPU seconds so far (user + system, waited-for children included: the agent's pg_restore runs). */
+  cpuSecs() {
+    const fields = readFileSync(`/proc/${this.pid}/stat`, "utf8").split(") ")[1].split(" ");
+    // utime, stime, cutime, cstime are fields 14-17 of stat, in clock ticks (100 per second on Linux).
+    return fields.slice(11, 15).reduce((n, f) => n + Number(f), 0) / 100;
+  }
+
   /** Starts a new VmHWM measurement from the current RSS (Linux: clear_refs 5). */
   resetPeak() {
     writeFileSync(`/proc/${this.pid}/clear_refs`, "5");
@@ -169,7 +176,7 @@ export async function eventually(what, probe, timeoutMs = 120_000, everyMs = 250
  * `pwdr-controller serve` on loopback with its own ports, an admin API token
  * made with the local CLI (as an operator bootstraps one) and a client.
  */
-export async function startController({ dataDir, ports, env }) {
+export async function startController({ dataDir, ports, env, daemonEnv = env }) {
   const daemon = new Daemon(
     "controller",
     process.execPath,
@@ -187,7 +194,7 @@ export async function startController({ dataDir, ports, env }) {
       "--storage-port",
       String(ports.storage),
     ],
-    env,
+    daemonEnv,
   );
   await daemon.waitForLog("controller started");
   const token = (
@@ -220,9 +227,9 @@ export async function startController({ dataDir, ports, env }) {
  * Enrolls an agent (a one-time token from the API traded with `pwdr-agent
  * enroll`), writes its config (the host definition plus its link to the
  * controller, repository on the controller's storage) and starts its daemon
- * through the launcher; resolves once it has a session.
+ * through the launcher (in `daemonEnv`); resolves once it has a session.
  */
-export async function startAgent(controller, { name, agentDir, definition, env }) {
+export async function startAgent(controller, { name, agentDir, definition, env, daemonEnv = env }) {
   const { token } = await controller.api.post("/api/v1/enrollment-tokens", {
     ttl: "10m",
     labels: { name, role: "bench" },
@@ -255,7 +262,7 @@ export async function startAgent(controller, { name, agentDir, definition, env }
       drills: { workDir: join(agentDir, "drills") },
     }),
   );
-  const daemon = new Daemon(name, AGENT, ["daemon", "-c", config], env);
+  const daemon = new Daemon(name, AGENT, ["daemon", "-c", config], daemonEnv);
   await daemon.waitForLog("connected to controller");
   return { name, hostId: enrolled.hostId, daemon };
 }
