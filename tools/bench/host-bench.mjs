@@ -34,14 +34,30 @@
 // usage: node tools/bench/host-bench.mjs [--scale 0.1] [--runs 3] [--dir /var/tmp/pwdr-host-bench] [--json results.json]
 // Starts a throwaway PostgreSQL and Redis with @pwdr/test-harness and removes them and --dir at the end,
 // also on error or Ctrl-C.
-import { execFile, execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs, promisify } from "node:util";
+import { parseArgs } from "node:util";
 import { ensureGnuTime, median, timedRun } from "./bench-util.mjs";
+import {
+  assertRestored,
+  buildProjects,
+  cleanupOnSignals,
+  DB,
+  describeReference,
+  duBytes,
+  generateReferenceHost,
+  hostState,
+  MiB,
+  prepareRaw,
+  ROOT,
+  redisVersion,
+  referenceSources,
+  restoreRaw,
+  sh,
+  startHostServers,
+  wipeHost,
+} from "./reference-host.mjs";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const SHARED_BENCH = resolve(ROOT, "../shared/bench");
 const RUNNER = join(import.meta.dirname, "host-bench-runner.mjs");
 /** The installed launcher (memory settings included), as systemd and operators run the agent. */
 const AGENT = join(ROOT, "packaging/pwdr-agent");
@@ -54,10 +70,7 @@ const { values: opt } = parseArgs({
     json: { type: "string" },
   },
 });
-const DB = "piwardrive";
-const TABLES = ["scan_sessions", "wifi_detections", "bluetooth_detections", "gps_tracks"];
 const TARGET_RATIO = 1.5;
-const MiB = 1048576;
 
 let harness;
 let base;
@@ -71,193 +84,26 @@ async function cleanup() {
     if (base) rmSync(base, { recursive: true, force: true });
   }
 }
-for (const sig of ["SIGINT", "SIGTERM"])
-  process.on(sig, () => {
-    console.error(`\n${sig}: stopping the servers and removing ${base}`);
-    cleanup().finally(() => process.exit(130));
-  });
+cleanupOnSignals(cleanup, () => `stopping the servers and removing ${base}`);
 
+/** The environment of the runner and the agent: the host's PostgreSQL variables and the repository password. */
 let env = { ...process.env, PWDR_PASSWORD: "bench-password" };
-const sh = (cmd, args, options = {}) =>
-  (
-    execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env, maxBuffer: 1 << 28, ...options }) ??
-    ""
-  ).toString();
-const bash = (script) => sh("bash", ["-o", "pipefail", "-c", script]);
-
 const timed = (cmd, args) => timedRun(cmd, args, { env, timeFile: join(base, "time.out") });
 const timedBash = (script) => timed("bash", ["-o", "pipefail", "-c", script]);
-const duBytes = (path) => Number(sh("du", ["-sb", path]).split("\t")[0]);
 
-/** The host's paths and servers, and the shell commands that drive them. */
-function hostLayout(pg, redis) {
-  const root = join(base, "host");
-  const pidFile = join(redis.dir, "redis.pid");
-  const redisCli = `redis-cli -h ${redis.host} -p ${redis.port}`;
+/** host-bench's files beside the reference host: raw backup, repository, definition. */
+function benchPaths(h) {
   return {
-    root,
-    etc: join(root, "etc/piwardrive"),
-    data: join(root, "srv/data"),
-    logs: join(root, "srv/logs"),
+    ...h,
     raw: join(base, "raw"),
     repo: join(base, "repo"),
     definitionFile: join(base, "host.json"),
-    pg,
-    redis,
-    redisCli,
-    // Stop waits until the process has exited; start daemonizes with the same config (pid file included).
-    // A zombie counts as exited: this VM's init reaps orphans ~1.5 s late, and a zombie holds no files or port.
-    redisStop:
-      `pid=$(cat ${pidFile}) && kill $pid && ` +
-      `while kill -0 $pid 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' /proc/$pid/status 2>/dev/null; do sleep 0.05; done`,
-    redisStart: `${harness.redisServerBinary()} ${redis.configFile} --daemonize yes`,
-    // PING answers LOADING while the dataset is read.
-    redisWaitLoaded: `until [ "$(${redisCli} ping 2>/dev/null)" = PONG ]; do sleep 0.05; done`,
   };
-}
-
-const psql = (h, db, sql) =>
-  sh(join(h.pg.binDir, "psql"), ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql]);
-const redisCmd = (h, ...args) => bash(`${h.redisCli} ${args.join(" ")}`).trim();
-const redisInfo = (h, field) =>
-  redisCmd(h, "info", "persistence")
-    .split("\n")
-    .find((l) => l.startsWith(`${field}:`))
-    ?.split(":")[1]
-    .trim();
-
-function generatePostgres(h) {
-  psql(h, "postgres", `CREATE DATABASE ${DB}`);
-  sh(
-    join(h.pg.binDir, "psql"),
-    ["-X", "-q", "-d", DB, "-v", `scale=${opt.scale}`, "-f", join(SHARED_BENCH, "gen-pg.sql")],
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
-}
-
-/** Fills Redis, then rewrites the AOF (a compact RDB-preamble base) and saves the RDB. */
-function generateRedis(h) {
-  bash(`node '${join(SHARED_BENCH, "gen-redis.mjs")}' ${opt.scale} | ${h.redisCli} --pipe > /dev/null`);
-  redisCmd(h, "bgrewriteaof");
-  waitAofRewriteDone(h);
-  const before = redisCmd(h, "lastsave");
-  redisCmd(h, "bgsave");
-  while (redisCmd(h, "lastsave") === before) bash("sleep 0.1");
-}
-
-function waitAofRewriteDone(h) {
-  while (redisInfo(h, "aof_rewrite_in_progress") !== "0" || redisInfo(h, "aof_rewrite_scheduled") !== "0")
-    bash("sleep 0.1");
-}
-
-async function generateConfigTree(h) {
-  mkdirSync(join(h.etc, "tls"), { recursive: true });
-  writeFileSync(join(h.etc, "config.yaml"), `scan_interval: 30\nupload: true\ndatabase: ${DB}\n`);
-  writeFileSync(join(h.etc, "logging.yaml"), "level: info\nrotate: daily\n");
-  writeFileSync(join(h.etc, ".env"), "PIWARDRIVE_SECRET=bench-only\n");
-  chmodSync(join(h.etc, ".env"), 0o600);
-  const server = await (await harness.createTestCa()).issueServer({ commonName: "pi.local" });
-  writeFileSync(join(h.etc, "tls/server.pem"), server.certPem);
-  writeFileSync(join(h.etc, "tls/server.key"), server.keyPem, { mode: 0o600 });
 }
 
 function writeDefinition(h) {
-  const definition = {
-    host: "bench-pi",
-    sources: [
-      {
-        kind: "postgres",
-        name: "db",
-        connection: { host: h.pg.host, port: h.pg.port, binDir: h.pg.binDir },
-        databases: [DB],
-      },
-      {
-        kind: "redis",
-        name: "cache",
-        connection: { host: h.redis.host, port: h.redis.port },
-        dataDir: h.redis.dir,
-        service: { type: "commands", stop: h.redisStop, start: h.redisStart },
-      },
-      { kind: "config", name: "config", paths: [h.etc] },
-      { kind: "files", name: "data", paths: [h.data, h.logs] },
-    ],
-  };
+  const definition = { host: "bench-pi", sources: referenceSources(h) };
   writeFileSync(h.definitionFile, JSON.stringify(definition, null, 2));
-}
-
-/** What every restore must bring back. */
-function hostState(h) {
-  const rows = Object.fromEntries(
-    TABLES.map((t) => [t, Number(psql(h, DB, `SELECT count(*) FROM ${t}`).trim())]),
-  );
-  // Regular files only: directory sizes depend on the file system, not on the restore.
-  const [files, bytes] = bash(
-    `find '${h.etc}' '${h.data}' '${h.logs}' -type f -printf '%s\\n' | awk '{n++; s+=$1} END {print n, s}'`,
-  )
-    .trim()
-    .split(" ")
-    .map(Number);
-  return {
-    rows,
-    keys: Number(redisCmd(h, "dbsize")),
-    appendonly: redisCmd(h, "config", "get", "appendonly").split("\n")[1],
-    files,
-    bytes,
-  };
-}
-
-function assertRestored(h, want, who) {
-  const got = hostState(h);
-  if (JSON.stringify(got) !== JSON.stringify(want))
-    throw new Error(
-      `${who} restore is incomplete:\n got ${JSON.stringify(got)}\nwant ${JSON.stringify(want)}`,
-    );
-}
-
-/** The disaster: database dropped, Redis running but empty with no files, trees deleted. */
-function wipeHost(h) {
-  psql(h, "postgres", `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  bash(`${h.redisStop}; rm -rf '${h.redis.dir}/dump.rdb' '${h.redis.dir}/appendonlydir'`);
-  bash(`${h.redisStart} && ${h.redisWaitLoaded}`);
-  if (redisCmd(h, "dbsize") !== "0") throw new Error("Redis is not empty after the wipe");
-  rmSync(join(h.root, "etc"), { recursive: true, force: true });
-  rmSync(join(h.root, "srv"), { recursive: true, force: true });
-  sh("sync", []);
-}
-
-function prepareRaw(h) {
-  mkdirSync(h.raw, { recursive: true });
-  const dump = join(h.raw, `${DB}.dump`);
-  sh(join(h.pg.binDir, "pg_dump"), ["-Fc", "-d", DB, "-f", dump]);
-  bash(`cp '${join(h.redis.dir, "dump.rdb")}' '${join(h.raw, "dump.rdb")}'`);
-  const tar = join(h.raw, "trees.tar");
-  sh("tar", ["-cf", tar, "-C", h.root, "etc", "srv"]);
-  return { dump, tar };
-}
-
-function restoreRaw(h, raw) {
-  const pg = timedBash(
-    `'${join(h.pg.binDir, "createdb")}' ${DB} && '${join(h.pg.binDir, "pg_restore")}' -j 2 -d ${DB} '${raw.dump}'`,
-  );
-  const redis = timedBash(
-    [
-      h.redisStop,
-      `cp '${join(h.raw, "dump.rdb")}' '${join(h.redis.dir, "dump.rdb")}'`,
-      `${h.redisStart} --appendonly no`,
-      h.redisWaitLoaded,
-      `${h.redisCli} config set appendonly yes > /dev/null`,
-      `until ${h.redisCli} info persistence | tr -d '\\r' | grep -q '^aof_rewrite_in_progress:0' &&
-         ${h.redisCli} info persistence | tr -d '\\r' | grep -q '^aof_rewrite_scheduled:0'; do sleep 0.05; done`,
-    ].join(" && "),
-  );
-  const tar = timed("tar", ["-xf", raw.tar, "-C", h.root]);
-  return {
-    steps: { postgres: pg.secs, redis: redis.secs, files: tar.secs },
-    secs: pg.secs + redis.secs + tar.secs,
-    rssMiB: Math.max(pg.rssMiB, redis.rssMiB, tar.rssMiB),
-  };
 }
 
 const STEP_OF_KIND = {
@@ -321,7 +167,7 @@ function backupRaw(h) {
 function oneBackupRun(h, run) {
   const repo = join(base, `repo-backup-${run}`);
   env[AGENT_PASSWORD_ENV] = "bench-password";
-  sh("node", [RUNNER, "init", repo]);
+  sh("node", [RUNNER, "init", repo], { env });
   const config = writeAgentConfig(h, repo);
   const sides = {
     pwdr: () => ({ first: backupPwdr(config), second: backupPwdr(config) }),
@@ -358,7 +204,7 @@ function backupReport(backups) {
 }
 
 function oneRun(h, raw, want, run) {
-  const sides = { pwdr: () => restorePwdr(h), raw: () => restoreRaw(h, raw) };
+  const sides = { pwdr: () => restorePwdr(h), raw: () => restoreRaw(h, raw, join(base, "time.out")) };
   const names = Object.keys(sides);
   const order = names.map((_, i) => names[(i + run) % names.length]);
   const result = {};
@@ -413,61 +259,10 @@ function phaseMedians(runs) {
 }
 
 function describeSizes(h, state, raw, backupSecs) {
-  const mib = (b) => `${(b / MiB).toFixed(1)} MiB`;
-  const dbBytes = Number(psql(h, DB, `SELECT pg_database_size('${DB}')`));
-  const rdbBytes = statSync(join(h.raw, "dump.rdb")).size;
-  const aofBytes = duBytes(join(h.redis.dir, "appendonlydir"));
   return (
-    `database ${mib(dbBytes)} (${Object.entries(state.rows)
-      .map(([t, n]) => `${t} ${n}`)
-      .join(", ")} rows; pg_dump -Fc ${mib(statSync(raw.dump).size)}), ` +
-    `Redis ${state.keys} keys (RDB ${mib(rdbBytes)}, appendonlydir ${mib(aofBytes)}), ` +
-    `${state.files} files ${mib(state.bytes)} (tar ${mib(statSync(raw.tar).size)}); ` +
-    `repository ${mib(duBytes(h.repo))} after one createRecoveryPoint (${backupSecs.toFixed(1)} s)`
+    `${describeReference(h, state, raw)}; ` +
+    `repository ${(duBytes(h.repo) / MiB).toFixed(1)} MiB after one createRecoveryPoint (${backupSecs.toFixed(1)} s)`
   );
-}
-
-async function generateHost(h) {
-  const t0 = Date.now();
-  generatePostgres(h);
-  generateRedis(h);
-  sh("node", [join(SHARED_BENCH, "gen-files.mjs"), h.data, h.logs, opt.scale], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  await generateConfigTree(h);
-  writeDefinition(h);
-  console.error(`generated the host in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-}
-
-async function startServers() {
-  const [pg, redis] = await Promise.all([
-    harness.startPostgres(),
-    harness.startRedis({ appendonly: true, extraConfig: { pidfile: "redis.pid" } }),
-  ]);
-  // The service hooks restart Redis as a daemon: the harness kills whatever the pid file names at the end.
-  harness.watchPidFile(join(redis.dir, "redis.pid"));
-  env = {
-    ...env,
-    PGHOST: pg.host,
-    PGPORT: String(pg.port),
-    PGUSER: "postgres",
-    PGOPTIONS: "-c client_min_messages=warning",
-  };
-  for (const k of ["PGPASSWORD", "PGDATABASE", "PGSERVICE", "PGSSLMODE"]) delete env[k];
-  const h = hostLayout(pg, redis);
-  await daemonizeRedis(h);
-  return h;
-}
-
-/**
- * The harness's Redis is a child of this process; restarted as a daemon it
- * is the same kind of process the service hooks start, so every wipe and
- * restore stops the same thing. Asynchronous so the event loop reaps the child.
- */
-async function daemonizeRedis(h) {
-  await promisify(execFile)("bash", ["-c", `${h.redisStop} && ${h.redisStart} && ${h.redisWaitLoaded}`], {
-    env,
-  });
 }
 
 async function main() {
@@ -475,35 +270,18 @@ async function main() {
   base = resolve(opt.dir);
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });
-  console.error("building @pwdr/host, sources, repo and test-harness …");
-  sh(
-    "npx",
-    [
-      "nx",
-      "run-many",
-      "-t",
-      "build",
-      "-p",
-      "host",
-      "sources",
-      "repo",
-      "test-harness",
-      "agent",
-      "--outputStyle=static",
-    ],
-    {
-      cwd: ROOT,
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
+  console.error("building @pwdr/host, sources, repo, test-harness and agent …");
+  buildProjects(["host", "sources", "repo", "test-harness", "agent"]);
   harness = await import(join(ROOT, "libs/test-harness/dist/index.js"));
-  const h = await startServers();
-  const redisVersion = redisCmd(h, "info", "server").match(/redis_version:(\S+)/)[1];
-  console.error(`PostgreSQL ${h.pg.version} on ${h.pg.port}, Redis ${redisVersion} on ${h.redis.port}`);
-  await generateHost(h);
+  const h = benchPaths(await startHostServers(harness, join(base, "host")));
+  env = { ...h.env, PWDR_PASSWORD: "bench-password" };
+  const redis = redisVersion(h);
+  console.error(`PostgreSQL ${h.pg.version} on ${h.pg.port}, Redis ${redis} on ${h.redis.port}`);
+  await generateReferenceHost(harness, h, opt.scale);
+  writeDefinition(h);
   const want = hostState(h);
-  const raw = prepareRaw(h);
-  sh("node", [RUNNER, "init", h.repo]);
+  const raw = prepareRaw(h, h.raw);
+  sh("node", [RUNNER, "init", h.repo], { env });
   const backup = timed("node", [RUNNER, "backup", h.repo, h.definitionFile]);
   const sizes = describeSizes(h, want, raw, backup.secs);
   console.error(sizes);
@@ -511,7 +289,7 @@ async function main() {
   for (let i = 0; i < Number(opt.runs); i++) backups.push(oneBackupRun(h, i));
   const runs = [];
   for (let i = 0; i < Number(opt.runs); i++) runs.push(oneRun(h, raw, want, i));
-  const table = report(runs, { sizes, pgVersion: h.pg.version, redisVersion });
+  const table = report(runs, { sizes, pgVersion: h.pg.version, redisVersion: redis });
   if (opt.json) writeFileSync(opt.json, JSON.stringify({ options: opt, sizes, backups, runs }, null, 2));
   console.log(`${backupReport(backups)}\n\n${table}`);
 }
