@@ -22,7 +22,7 @@ import { createApiToken } from "../api-tokens.js";
 import { type RunningController, startController } from "../controller-server.js";
 import { createEnrollmentToken } from "../enrollment-tokens.js";
 import { masterKeyPath } from "./master-key.js";
-import { authorizeAgents } from "./storage-access.js";
+import { ACCESS_CACHE_MS, authorizeAgents } from "./storage-access.js";
 
 const FAST_KDF = { N: 1024, r: 8, p: 1 };
 
@@ -191,7 +191,8 @@ describe("host repositories on the controller", () => {
 describe("storage access", () => {
   it("gives an agent append access to its own host's repository only", async () => {
     const [a, b] = await Promise.all([enroll("pi-a"), enroll("pi-b")]);
-    const authorize = authorizeAgents(controller.db);
+    let clock = Date.now();
+    const authorize = authorizeAgents(controller.db, () => clock);
     const identityOf = (agent: EnrolledAgent) => ({
       commonName: agent.hostId,
       serialNumber: "00",
@@ -213,7 +214,12 @@ describe("storage access", () => {
     });
     expect(await authorize({ identity: identityOf(b), repository: b.hostId })).toBeUndefined();
     await controller.db.host.update({ where: { id: a.hostId }, data: { state: "decommissioned" } });
+    // A granted access is trusted for ACCESS_CACHE_MS, then the catalog decides again.
+    expect(await authorize({ identity: identityOf(a), repository: a.hostId })).toBe("append");
+    clock += ACCESS_CACHE_MS + 1;
     expect(await authorize({ identity: identityOf(a), repository: a.hostId })).toBeUndefined();
+    await controller.db.host.update({ where: { id: a.hostId }, data: { state: "online" } });
+    expect(await authorize({ identity: identityOf(a), repository: a.hostId })).toBe("append");
   });
 
   it("lets an agent open its repository over mutual TLS, not write its keys, and not read another host's", async () => {

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import {
   createSecureServer,
   type Http2SecureServer,
+  type Http2Session,
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from "node:http2";
@@ -65,9 +66,17 @@ function quietly(listener: ((event: StorageServerEvent) => void) | undefined) {
   };
 }
 
+// The client certificate cannot change within a TLS session: parsed once per session, not per request.
+const peers = new WeakMap<Http2Session, PeerIdentity | undefined>();
+
 function peerOf(stream: ServerHttp2Stream): PeerIdentity | undefined {
-  const raw = (stream.session?.socket as TLSSocket | undefined)?.getPeerCertificate()?.raw;
-  return raw ? certificateIdentity(raw) : undefined;
+  const session = stream.session;
+  if (!session) return undefined;
+  if (peers.has(session)) return peers.get(session);
+  const raw = (session.socket as TLSSocket | undefined)?.getPeerCertificate()?.raw;
+  const identity = raw ? certificateIdentity(raw) : undefined;
+  peers.set(session, identity);
+  return identity;
 }
 
 /**
