@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { request } from "node:https";
 import { join } from "node:path";
@@ -35,6 +35,14 @@ function statusWithCookie(url: string, cookie: string, caPem: string): Promise<n
     req.on("error", reject);
     req.end();
   });
+}
+
+/** Every file below `dir`, as absolute paths, sorted. */
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
 }
 
 /** The states a selector's data-state took while `until` had not yet returned true, in order, repeats collapsed. */
@@ -166,7 +174,7 @@ describe("the web dashboard in Debian's chromium, against a controller and agent
     await shot("host-detail");
   });
 
-  it("browses the backed-up files and queues a dry-run restore of the source", async () => {
+  it("browses the backed-up files and restores one directory, dry run first, under a target prefix", async () => {
     await page.click("#points tbody tr a");
     await page.click("#snapshots tr[data-source=data] a");
     const a = agents.get("pi-a") as Agent;
@@ -175,12 +183,33 @@ describe("the web dashboard in Debian's chromium, against a controller and agent
     await page.locator("#tree tr[data-type=file]", { hasText: "capture.pcap" }).waitFor({ timeout: 30_000 });
     expect(await page.locator("#tree tr[data-type=dir] a").allTextContents()).toEqual(["scans/"]);
     await shot("snapshot-browser");
-    await page.fill("#restore-form input[name=targetPrefix]", join(dir, "restored"));
-    await page.click("#restore-form button[type=submit]");
+
+    const scans = join(a.files, "scans");
+    const prefix = join(dir, "restored");
+    await page.click(`#tree button[data-select="${scans}"]`);
+    expect(await page.locator("#restore-what code").textContent()).toBe(scans);
+    await page.fill("#restore-form input[name=targetPrefix]", prefix);
+    // Nothing is restored for real before a dry run of this very request succeeded.
+    expect(await page.locator("#restore-confirm").isDisabled()).toBe(true);
+    await page.click("#restore-dry-run");
+    await expect
+      .poll(() => page.locator("#restore-dry-result").getAttribute("data-state"), { timeout: 60_000 })
+      .toBe("succeeded");
+    expect(await page.locator("#restore-dry-result ul.touches li").allTextContents()).toEqual([
+      `${prefix}${scans}`,
+    ]);
+    expect(existsSync(prefix)).toBe(false);
+    await shot("snapshot-restore-dry-run");
+    await page.click("#restore-confirm");
     await page.waitForURL(/#\/jobs\//);
     await expect
       .poll(() => page.locator("h1 [data-state]").getAttribute("data-state"), { timeout: 60_000 })
       .toBe("succeeded");
+    // On the agent's host: that directory, and nothing else of the source, under the prefix.
+    expect(filesBelow(prefix)).toEqual([`${prefix}${scans}/wifi.json`]);
+    expect(readFileSync(`${prefix}${scans}/wifi.json`, "utf8")).toBe(
+      readFileSync(join(scans, "wifi.json"), "utf8"),
+    );
   });
 
   it("shows a policy and the validation errors of a bad edit next to the field", async () => {
@@ -195,7 +224,10 @@ describe("the web dashboard in Debian's chromium, against a controller and agent
     await page.fill("#policy-form input[name=schedule]", "0 3 * * *");
     await page.click("#policy-form button[type=submit]");
     await page.locator("#policy-form .flag.good").waitFor({ timeout: 30_000 });
-    expect(await page.locator("#policies td[data-label=Schedule]").allTextContents()).toEqual(["0 3 * * *"]);
+    // The saved flag shows before the policy list has reloaded.
+    await expect
+      .poll(() => page.locator("#policies td[data-label=Schedule]").allTextContents(), { timeout: 30_000 })
+      .toEqual(["0 3 * * *"]);
   });
 
   it("plans a central restore (dry run), starts it after confirmation and shows the steps change live", async () => {

@@ -73,6 +73,8 @@ export interface JobRun {
   errorCode: string | null;
   errorMessage: string | null;
   recoveryPointId: string | null;
+  /** What the run reported (a restore: its host restore report, steps and all). */
+  details: Record<string, unknown> | null;
 }
 
 export interface JobDetail extends Job {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -171,7 +171,10 @@ async function run(spec: NonNullable<JobInit["spec"]>) {
   return { ...result, details: JSON.parse(result.detailsJson || "{}") };
 }
 
-function restoreStep(sources: string[], extra: { dryRun?: boolean; repository?: string } = {}) {
+function restoreStep(
+  sources: string[],
+  extra: { dryRun?: boolean; repository?: string; include?: string[] } = {},
+) {
   return {
     case: "restore" as const,
     value: { recoveryPointId: pointId, sources, repository: "host-a", manageServices: false, ...extra },
@@ -281,6 +284,49 @@ describe("a replacement host runs the steps of a central restore", () => {
       });
       expect(start.state).toBe(JobState.SUCCEEDED);
     }
+  });
+});
+
+describe("a restore job with paths to include", () => {
+  it("plans, then restores only the included directory of a data source into the host's layout", async () => {
+    const day = "scans/2026-11-02";
+    rmSync(join(b.data, day), { recursive: true });
+    writeFileSync(join(b.data, "scans/2026-11-01/wifi-0.json"), "edited on the host");
+    const include = [join(a.data, day)];
+
+    const plan = await run(restoreStep(["data"], { dryRun: true, include }));
+    expect(plan.state).toBe(JobState.SUCCEEDED);
+    const [step] = plan.details.steps;
+    expect(step).toMatchObject({ kind: "restore-files", touches: [join(b.data, day)] });
+    expect(step.result).toMatchObject({
+      files: 5,
+      placements: [{ path: include[0], target: join(b.data, day) }],
+    });
+    expect(plan.details.bytesTotal).toBe(step.bytes);
+    expect(existsSync(join(b.data, day))).toBe(false);
+
+    const restored = await run(restoreStep(["data"], { include }));
+    expect(restored.error).toBeUndefined();
+    expect(restored.state).toBe(JobState.SUCCEEDED);
+    const expected = Object.entries(backedUpData()).filter(([path]) => path.startsWith(`/${day}/`));
+    const now = fileDigests(b.data);
+    expect(expected).toHaveLength(5);
+    for (const [path, digest] of expected) expect(now[path]).toBe(digest);
+    expect(readFileSync(join(b.data, "scans/2026-11-01/wifi-0.json"), "utf8")).toBe("edited on the host");
+  });
+
+  it("fails, naming the path, when an included path is not in the snapshot or the source has no paths", async () => {
+    const missing = join(a.data, "scans/2027-01-01");
+    const absent = await run(restoreStep(["data"], { include: [missing] }));
+    expect(absent.state).toBe(JobState.FAILED);
+    expect(absent.error).toMatchObject({ code: "path_not_found", retryable: false });
+    expect(absent.error?.message).toContain(missing);
+    expect(existsSync(join(b.data, "scans/2027-01-01"))).toBe(false);
+
+    const dump = await run(restoreStep(["db"], { include: ["/piwardrive"] }));
+    expect(dump.state).toBe(JobState.FAILED);
+    expect(dump.error).toMatchObject({ code: "invalid_argument" });
+    expect(dump.error?.message).toMatch(/source "db" is postgres/);
   });
 });
 

@@ -14,6 +14,11 @@ import { type Run, withRepository } from "./job-run.js";
  * `manageServices`: a DR plan restores with them down and checks health in
  * steps of its own. A host restore runs to its end once it started: stopping
  * between steps would leave the application half restored.
+ *
+ * With `spec.include`, only those paths of the one configuration or data
+ * source named come back (the dashboard's snapshot browser); the restorer
+ * keeps them inside the target, and a path the snapshot lacks fails the job
+ * before anything is touched.
  */
 export async function restoreJob(spec: RestoreSpec, run: Run): Promise<JobOutcome> {
   if (!spec.recoveryPointId) {
@@ -32,6 +37,7 @@ export async function restoreJob(spec: RestoreSpec, run: Run): Promise<JobOutcom
         recoveryPoint: spec.recoveryPointId,
         target: { ...definition, ...managed },
         only: spec.sources,
+        include: spec.include,
         replacement: spec.repository !== "",
         ...(spec.targetPrefix ? { targetPrefix: spec.targetPrefix } : {}),
         dryRun: spec.dryRun,

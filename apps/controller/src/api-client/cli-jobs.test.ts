@@ -167,6 +167,10 @@ describe("pwdr-controller api jobs / recovery-points / restore", () => {
       kind: "restore",
       params: { spec: { recoveryPointId: "20261126T050000Z-c1c1c1", dryRun: true } },
     });
+    // --include reaches the API, which refuses it for a database source.
+    await expect(
+      api("restore", "pi-cli-jobs", "--source", "piwardrive-db", "--include", "/a", "--include", "/b"),
+    ).rejects.toThrow(/VALIDATION_FAILED.*body\/include.*"piwardrive-db" is postgres/s);
   });
 
   it("draws a bar only when the total is known", () => {

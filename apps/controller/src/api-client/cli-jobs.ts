@@ -235,6 +235,12 @@ export function restoreCommand(): Command {
     .option("--point <id>", "recovery point id (default: the newest complete one)")
     .option("--source <name>", "restore only this source (repeatable)", collect, [])
     .option("--target-prefix <dir>", "restore under this directory instead of the original paths")
+    .option(
+      "--include <path>",
+      "restore only this file or directory of the one config or files --source (repeatable)",
+      collect,
+      [],
+    )
     .option("--dry-run", "only report what would be touched")
     .option("--manage-services", "stop the host's services before and start them after")
     .option("--wait", "follow the restore until it ends; exit 1 if it failed, 3 if partial")
@@ -245,6 +251,7 @@ export function restoreCommand(): Command {
         ...(opts.point ? { recoveryPointId: opts.point } : {}),
         ...(opts.source.length ? { sources: opts.source } : {}),
         ...(opts.targetPrefix ? { targetPrefix: opts.targetPrefix } : {}),
+        ...(opts.include.length ? { include: opts.include } : {}),
         ...(opts.dryRun ? { dryRun: true } : {}),
         ...(opts.manageServices ? { manageServices: true } : {}),
       };

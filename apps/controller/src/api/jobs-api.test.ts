@@ -1,6 +1,7 @@
 import type { Job } from "@pwdr/catalog";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LiveProgress } from "../jobs/live-progress.js";
+import { specMessage } from "../scheduling/job-message.js";
 import type { ControllerMessageBody, LiveSession } from "../session-registry.js";
 import { type ApiFixture, openApiFixture, type Provider } from "./test-support/api-fixture.js";
 
@@ -255,6 +256,74 @@ describe.each(providers)("jobs and recovery points API on %s", (provider) => {
     expect(foreign.statusCode).toBe(409);
     expect(errorOf(foreign).message).toContain("another host");
     expect(await api.db.auditEvent.count({ where: { action: "restore.start" } })).toBe(3 + 1);
+  });
+
+  it("restores chosen paths of one config or files source, and refuses an include that cannot work", async () => {
+    const pointId = "20261102T020000Z-000002";
+    const repositoryId = (await api.db.repository.findFirstOrThrow({ where: { name: hostId } })).id;
+    for (const [sourceName, sourceKind] of [
+      ["app-data", "files"],
+      ["app-config", "config"],
+    ]) {
+      await api.db.snapshot.create({
+        data: {
+          repositoryId,
+          snapshotId: `snap-${sourceName}`,
+          recoveryPointId: pointId,
+          hostId,
+          sourceName: sourceName as string,
+          sourceKind: sourceKind as string,
+          time: new Date(),
+          sizeBytes: 10n,
+          addedBytes: 1n,
+          fileCount: 2,
+          status: "complete",
+        },
+      });
+    }
+    const include = ["/data/scans/2026-11-01", "/data/scans/notes.txt"];
+    const restore = await post(`/api/v1/hosts/${hostId}/restore`, {
+      sources: ["app-data"],
+      include,
+      targetPrefix: "/var/tmp/restore",
+    });
+    expect(restore.statusCode, restore.body).toBe(201);
+    const spec = restore.json().params.spec;
+    expect(spec).toMatchObject({ recoveryPointId: pointId, sources: ["app-data"], include });
+    expect(specMessage("restore", spec, "")).toMatchObject({ case: "restore", value: { include } });
+
+    const refusals: [object, string, RegExp][] = [
+      [{ include }, "body/sources", /exactly one source.*app-config \(config\), app-data \(files\)/],
+      [{ sources: ["app-data", "app-config"], include }, "body/sources", /exactly one source/],
+      [{ sources: ["piwardrive-db"], include }, "body/include", /"piwardrive-db" is postgres.*no sub-paths/],
+      [{ sources: ["gone"], include }, "body/sources/0", /has no source "gone"/],
+      [{ sources: ["app-data"], include: ["data/scans"] }, "body/include/0", /absolute/],
+      [{ sources: ["app-data"], include: ["/data/../etc/shadow"] }, "body/include/0", /"\.\."/],
+      [{ sources: ["app-data"], include: ["/data/./x"] }, "body/include/0", /"\."/],
+      [{ sources: ["app-data"], include: ["/a", "/a"] }, "body/include", /duplicate/],
+      [{ sources: ["app-data"], include: [`/${"x".repeat(4096)}`] }, "body/include/0", /4096/],
+      [
+        { sources: ["app-data"], include: Array.from({ length: 65 }, (_, i) => `/d/${i}`) },
+        "body/include",
+        /64/,
+      ],
+    ];
+    for (const [body, path, message] of refusals) {
+      const refused = await post(`/api/v1/hosts/${hostId}/restore`, body);
+      expect(refused.statusCode, JSON.stringify(body).slice(0, 200)).toBe(400);
+      const detail = errorOf(refused).details?.find((d) => d.path === path) as
+        | { message: string }
+        | undefined;
+      expect(detail?.message, refused.body.slice(0, 400)).toMatch(message);
+    }
+    // The same checks through the generic jobs route, below body/spec.
+    const viaJobs = await post("/api/v1/jobs", {
+      hostId,
+      kind: "restore",
+      spec: { recoveryPointId: pointId, sources: ["app-data"], include: ["relative/path"] },
+    });
+    expect(viaJobs.statusCode).toBe(400);
+    expect(errorOf(viaJobs).details?.map((d) => d.path)).toEqual(["body/spec/include/0"]);
   });
 
   it("never answers malformed input with a 5xx", () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Catalog, Job, JobKind, Prisma, RecoveryPoint } from "@pwdr/catalog";
 import { IdempotencyConflictError, InvalidJobSpecError, JobTargetError } from "./job-errors.js";
-import { type JobParams, type RetrySettings, specProblems } from "./job-spec.js";
+import { type JobParams, type RestoreSpec, type RetrySettings, specProblems } from "./job-spec.js";
+import { checkRestoreInclude } from "./restore-include.js";
 
 export interface JobRequest {
   hostId: string;
@@ -24,7 +25,8 @@ export interface CreatedJob {
 /**
  * Queues an operator's job for the dispatcher: checks the host can take it and
  * that the spec fits the kind (a restore or drill must name a recovery point
- * of this host that holds data). A repeated Idempotency-Key returns the first
+ * of this host that holds data; a restore's include goes with one config or
+ * files source of it). A repeated Idempotency-Key returns the first
  * job instead of queueing another.
  */
 export async function createOperatorJob(
@@ -39,6 +41,7 @@ export async function createOperatorJob(
   const problems = specProblems(request.kind, request.spec);
   if (problems.length > 0) throw new InvalidJobSpecError(problems);
   await checkRecoveryPoint(db, request);
+  if (request.kind === "restore") await checkRestoreInclude(db, request.spec as RestoreSpec);
   const params: JobParams = {
     spec: request.spec as JobParams["spec"],
     ...(request.retry ? { retry: request.retry } : {}),

@@ -9,6 +9,8 @@ import { PolicyRetention } from "../policy-schema.js";
 const SourceName = Type.String({ pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" });
 const SourceNames = Type.Array(SourceName, { maxItems: 32, uniqueItems: true });
 const RecoveryPointId = Type.String({ minLength: 1, maxLength: 64 });
+export const MAX_INCLUDES = 64;
+export const MAX_INCLUDE_LENGTH = 4096;
 
 export const BackupSpec = Type.Object(
   {
@@ -38,8 +40,17 @@ export const RestoreSpec = Type.Object(
           "Another host's repository to read (a DR run's replacement host); the host's own when omitted",
       }),
     ),
+    include: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: MAX_INCLUDE_LENGTH }), {
+        maxItems: MAX_INCLUDES,
+        uniqueItems: true,
+        description:
+          "Only these paths of the one config or files source in sources (files or directories, absolute " +
+          "as the snapshot lists them, no . or .. components); all of it when omitted",
+      }),
+    ),
   },
-  { additionalProperties: false, description: "Restore a recovery point (or some of its sources)" },
+  { additionalProperties: false, description: "Restore a recovery point (or some of its sources or paths)" },
 );
 
 export const VerifySpec = Type.Object(

@@ -76,6 +76,7 @@ export function specMessage(kind: string, spec: Spec, repository: string): SpecI
           dryRun: spec.dryRun === true,
           manageServices: spec.manageServices === true,
           repository: text(spec.repository),
+          include: strings(spec.include),
         },
       };
     case "health":

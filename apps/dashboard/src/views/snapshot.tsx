@@ -1,11 +1,12 @@
 import { useState } from "preact/hooks";
-import { get, post, query } from "../api";
+import { get, query } from "../api";
 import { ErrorBox, Loading, Section } from "../components";
 import { bytes, time } from "../format";
 import { useLoad } from "../hooks";
-import { link, navigate } from "../router";
+import { link } from "../router";
 import { useCan } from "../session";
-import type { Job, RecoveryPointDetail, TreeListing } from "../types";
+import type { RecoveryPointDetail, TreeListing } from "../types";
+import { SnapshotRestore } from "./snapshot-restore";
 
 function browseHref(id: string, path: string, point: string): string {
   return `${link("snapshots", id)}?path=${encodeURIComponent(path)}&point=${encodeURIComponent(point)}`;
@@ -25,55 +26,6 @@ function Breadcrumbs({ id, path, point }: { id: string; path: string; point: str
   );
 }
 
-/**
- * Restores the snapshot's source from its recovery point onto the host. The
- * agent's restore job restores whole sources: the browsed path is shown so
- * the operator knows where it will land under the target prefix.
- */
-function RestoreForm(props: { hostId: string; pointId: string; source: string; path: string }) {
-  const [error, setError] = useState<Error | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    const form = event.currentTarget as HTMLFormElement;
-    const prefix = (form.elements.namedItem("targetPrefix") as HTMLInputElement).value.trim();
-    const dryRun = (form.elements.namedItem("dryRun") as HTMLInputElement).checked;
-    setBusy(true);
-    try {
-      const job = await post<Job>(`/hosts/${props.hostId}/restore`, {
-        recoveryPointId: props.pointId,
-        sources: [props.source],
-        ...(prefix ? { targetPrefix: prefix } : {}),
-        dryRun,
-      });
-      navigate(link("jobs", job.id));
-    } catch (err) {
-      setError(err as Error);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <form class="inline-form" onSubmit={submit} id="restore-form">
-      <p>
-        Restores source <b>{props.source}</b> of this recovery point (it holds <code>{props.path}</code>) onto
-        its host. Give a target prefix to restore beside the live files instead of over them.
-      </p>
-      <label>
-        Target prefix
-        <input name="targetPrefix" placeholder="/var/tmp/pwdr-restore" pattern="/.*" />
-      </label>
-      <label class="check">
-        <input name="dryRun" type="checkbox" checked /> Dry run (only report what would be touched)
-      </label>
-      <button type="submit" disabled={busy}>
-        Restore
-      </button>
-      <ErrorBox error={error} />
-    </form>
-  );
-}
-
 /** One directory of a snapshot; `pointId` names its recovery point (for the restore and the header). */
 export function SnapshotView({ id, path, pointId }: { id: string; path: string; pointId: string }) {
   const canOperate = useCan("operator");
@@ -83,6 +35,14 @@ export function SnapshotView({ id, path, pointId }: { id: string; path: string; 
     [pointId],
   );
   const snapshot = point.data?.snapshots.find((s) => s.id === id);
+  // The file or directory to restore; null: the whole source.
+  const [selected, setSelected] = useState<string | null>(null);
+  const canPick = canOperate && (snapshot?.sourceKind === "files" || snapshot?.sourceKind === "config");
+  const select = (path: string) => {
+    setSelected(path);
+    document.getElementById("restore-form")?.scrollIntoView({ block: "nearest" });
+  };
+  const shownPath = tree.data?.path ?? path;
   return (
     <>
       <h1>Snapshot files</h1>
@@ -93,7 +53,12 @@ export function SnapshotView({ id, path, pointId }: { id: string; path: string; 
         </p>
       )}
       <Section title="Files">
-        <Breadcrumbs id={id} path={tree.data?.path ?? path} point={pointId} />
+        <Breadcrumbs id={id} path={shownPath} point={pointId} />
+        {canPick && shownPath !== "/" && (
+          <button type="button" class="small" id="select-directory" onClick={() => select(shownPath)}>
+            Select this directory to restore
+          </button>
+        )}
         <ErrorBox error={tree.error} />
         {!tree.data && !tree.error && <Loading what="the directory" />}
         {tree.data && (
@@ -103,11 +68,12 @@ export function SnapshotView({ id, path, pointId }: { id: string; path: string; 
                 <th>Name</th>
                 <th>Size</th>
                 <th>Modified</th>
+                {canPick && <th>Restore</th>}
               </tr>
             </thead>
             <tbody>
               {tree.data.entries.map((e) => (
-                <tr key={e.path} data-type={e.type}>
+                <tr key={e.path} data-type={e.type} class={e.path === selected ? "selected" : undefined}>
                   <td data-label="Name">
                     {e.type === "dir" ? (
                       <a href={browseHref(id, e.path, pointId)}>{e.name}/</a>
@@ -120,6 +86,19 @@ export function SnapshotView({ id, path, pointId }: { id: string; path: string; 
                   </td>
                   <td data-label="Size">{e.type === "file" ? bytes(e.size) : e.type}</td>
                   <td data-label="Modified">{time(e.mtime)}</td>
+                  {canPick && (
+                    <td data-label="Restore">
+                      <button
+                        type="button"
+                        class="small"
+                        data-select={e.path}
+                        disabled={e.path === selected}
+                        onClick={() => select(e.path)}
+                      >
+                        {e.path === selected ? "Selected" : "Select"}
+                      </button>
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
@@ -129,11 +108,12 @@ export function SnapshotView({ id, path, pointId }: { id: string; path: string; 
       </Section>
       {canOperate && point.data && snapshot && (
         <Section title="Restore">
-          <RestoreForm
+          <SnapshotRestore
             hostId={point.data.hostId}
             pointId={point.data.id}
             source={snapshot.sourceName}
-            path={tree.data?.path ?? path}
+            path={selected}
+            onWholeSource={() => setSelected(null)}
           />
         </Section>
       )}

@@ -22,12 +22,20 @@ export interface HostRestorePlanInput {
   allowPartial?: boolean;
   /** Root for configuration and data trees not covered by the path map; "/" when omitted. */
   targetPrefix?: string;
+  /**
+   * Restore only these paths (files or directories, absolute as in the
+   * snapshot) of the one configuration or data source chosen; everything
+   * when empty.
+   */
+  include?: string[];
 }
 
 /** A planned step with what executing it needs. */
 export interface PlanEntry extends PlannedStep {
   def?: SourceDefinition;
   snapshotId?: string;
+  /** The paths of a tree source to restore; all of it when absent. */
+  include?: string[];
   services?: ServiceControl;
   health?: HealthCheck;
 }
@@ -41,6 +49,8 @@ export interface PlanEntry extends PlannedStep {
 export function planHostRestore(input: HostRestorePlanInput): PlanEntry[] {
   const mapping = input.mapping ?? {};
   const chosen = chooseSources(input);
+  const include = input.include?.length ? input.include : undefined;
+  if (include) checkIncludeSource(chosen, input.point);
   const entries: PlanEntry[] = [];
   // A target definition describes the host restored onto, services included.
   const services = input.target ? input.target.services : input.point.services;
@@ -48,7 +58,7 @@ export function planHostRestore(input: HostRestorePlanInput): PlanEntry[] {
   if (services) entries.push(serviceStep("stop-services", services));
   for (const outcome of chosen) {
     const def = targetSource(outcome.definition, input.target?.sources, mapping);
-    entries.push(sourceStep(outcome, def, mapping, input.targetPrefix ?? "/"));
+    entries.push(sourceStep(outcome, def, mapping, input.targetPrefix ?? "/", include));
   }
   if (services) entries.push(serviceStep("start-services", services));
   if (health) {
@@ -85,6 +95,26 @@ function chooseSources(input: HostRestorePlanInput): SourceOutcome[] {
   return wanted.filter((s) => s.status === "ok");
 }
 
+/** Sub-paths exist only in a file tree: one configuration or data source, or it is unclear whose paths they are. */
+function checkIncludeSource(chosen: SourceOutcome[], point: RecoveryPoint): void {
+  if (chosen.length !== 1) {
+    const names = chosen.map((s) => `${s.name} (${s.kind})`).join(", ");
+    throw new RepoError(
+      "invalid_argument",
+      `paths to include belong to one configuration or data source; this restore has ${chosen.length} ` +
+        `(${names || `none of recovery point ${point.id}`}): name one source`,
+    );
+  }
+  const [only] = chosen as [SourceOutcome];
+  if (only.kind !== "config" && only.kind !== "files") {
+    throw new RepoError(
+      "invalid_argument",
+      `source "${only.name}" is ${only.kind}: its snapshot is a dump with no sub-paths to include; ` +
+        "include works with configuration and data sources",
+    );
+  }
+}
+
 function serviceStep(kind: "stop-services" | "start-services", services: ServiceControl): PlanEntry {
   const commands = serviceHooks(services, "the application services").describe();
   const command = kind === "stop-services" ? commands.stop : commands.start;
@@ -101,6 +131,7 @@ function sourceStep(
   def: SourceDefinition,
   mapping: RestoreMapping,
   prefix: string,
+  include: string[] | undefined,
 ): PlanEntry {
   const base = {
     kind: `restore-${def.kind}` as StepKind,
@@ -125,10 +156,12 @@ function sourceStep(
     case "config":
     case "files": {
       const recorded = "paths" in outcome.definition ? outcome.definition.paths : def.paths;
-      const placements = recorded.map((p) => placeOf(p, mapping.paths ?? {}, prefix));
+      const placements = (include ?? recorded).map((p) => placeOf(p, mapping.paths ?? {}, prefix));
+      const what = def.kind === "config" ? "configuration" : "application data";
       return {
         ...base,
-        description: `restore ${def.kind === "config" ? "configuration" : "application data"}: ${placements.join(", ")}`,
+        ...(include ? { include } : {}),
+        description: `restore ${include ? `only these paths of the ${what}` : what}: ${placements.join(", ")}`,
         touches: placements.map((p) => p.split(" → ").at(-1) as string),
       };
     }

@@ -72,12 +72,32 @@ export async function restoreHost(repo: Repository, options: HostRestoreOptions)
     ...(versions ? { versions } : {}),
     ...(failure ? { failure } : {}),
   });
-  if (options.dryRun) return report("planned");
   // A path-mapped tree restore looks its paths up in the snapshot's trees before the
   // restorer loads the index: on a freshly opened repository those blobs would be "missing".
-  await repo.loadIndex();
+  if (options.include?.length || !options.dryRun) await repo.loadIndex();
+  if (options.include?.length) await measureSelection(repo, plan, steps, { ...options, mapping });
+  if (options.dryRun) return report("planned");
   const failure = await runSteps(repo, plan, steps, { ...options, mapping });
   return report(failure ? "failed" : "done", failure);
+}
+
+/**
+ * Walks the included paths of the tree step without writing, before any step
+ * runs (services included): a path outside the snapshot, or one it lacks, is
+ * refused here, and the step's bytes become those of the selection.
+ */
+async function measureSelection(
+  repo: Repository,
+  plan: PlanEntry[],
+  steps: StepReport[],
+  options: HostRestoreOptions,
+): Promise<void> {
+  const i = plan.findIndex((entry) => entry.include !== undefined);
+  const [entry, step] = [plan[i] as PlanEntry, steps[i] as StepReport];
+  const ctx = { repo, mapping: options.mapping ?? {}, targetPrefix: options.targetPrefix ?? "/" };
+  const selection = await runStep(entry, { ...ctx, dryRun: true, onProgress: () => {} });
+  step.bytes = selection.bytes as number;
+  if (options.dryRun) step.result = selection;
 }
 
 function hostFilter(options: HostRestoreOptions): { host?: string } {
@@ -180,7 +200,14 @@ function failureText(failed: StepReport, steps: StepReport[]): string {
 }
 
 function publicPart(entry: PlanEntry) {
-  const { def: _def, snapshotId: _snapshot, services: _services, health: _health, ...step } = entry;
+  const {
+    def: _def,
+    snapshotId: _snapshot,
+    include: _include,
+    services: _services,
+    health: _health,
+    ...step
+  } = entry;
   return step;
 }
 

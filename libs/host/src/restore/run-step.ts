@@ -20,6 +20,8 @@ export interface StepContext {
   mapping: RestoreMapping;
   targetPrefix: string;
   onProgress: (p: SourceProgress) => void;
+  /** Walk a tree source's selection and report what it would restore, writing nothing. */
+  dryRun?: boolean;
 }
 
 /** Executes one planned step; returns what it measured or verified. */
@@ -40,17 +42,19 @@ export async function runStep(step: PlanEntry, ctx: StepContext): Promise<Record
     case "verify-health":
       return { ...(await waitHealthy(step.health as NonNullable<PlanEntry["health"]>)) };
     default:
-      return restoreSource(step.def as SourceDefinition, step.snapshotId as string, ctx);
+      return restoreSource(step, ctx);
   }
 }
 
-async function restoreSource(
-  def: SourceDefinition,
-  snapshotId: string,
-  ctx: StepContext,
-): Promise<Record<string, unknown>> {
-  const sourceCtx = { repo: ctx.repo, snapshotId, onProgress: ctx.onProgress };
-  const trees = { targetPrefix: ctx.targetPrefix, pathMap: ctx.mapping.paths ?? {} };
+async function restoreSource(step: PlanEntry, ctx: StepContext): Promise<Record<string, unknown>> {
+  const def = step.def as SourceDefinition;
+  const sourceCtx = { repo: ctx.repo, snapshotId: step.snapshotId as string, onProgress: ctx.onProgress };
+  const trees = {
+    targetPrefix: ctx.targetPrefix,
+    pathMap: ctx.mapping.paths ?? {},
+    ...(step.include ? { paths: step.include } : {}),
+    ...(ctx.dryRun ? { dryRun: true } : {}),
+  };
   switch (def.kind) {
     case "postgres": {
       const databases = ctx.mapping.databases ?? {};

@@ -173,6 +173,20 @@ describe("application data restore", () => {
     );
   });
 
+  it("refuses a path the snapshot lacks, or one with '..', before restoring any of the others", async () => {
+    const target = makeTempDir("pwdr-files-missing-");
+    const ctx = { repo, snapshotId: first.id };
+    const present = join(data, "scans/2026-11-26");
+    const missing = join(data, "scans/2027-01-01");
+    await expect(
+      restoreFileTree(ctx, { targetPrefix: target, paths: [present, missing] }),
+    ).rejects.toMatchObject({ code: "path_not_found", message: expect.stringContaining(missing) });
+    await expect(
+      restoreFileTree(ctx, { targetPrefix: target, paths: [`${data}/scans/../cache`] }),
+    ).rejects.toMatchObject({ code: "invalid_argument", message: expect.stringContaining("..") });
+    expect(await readdir(target)).toEqual([]);
+  });
+
   it("writes nothing in a dry run", async () => {
     const target = makeTempDir("pwdr-files-dry-");
     const result = await restoreFileTree(

@@ -4,6 +4,7 @@ import {
   findSnapshot,
   type OverwriteMode,
   RepoError,
+  type Repository,
   type RestoreIssue,
   type RestoreProgress,
   type RestoreResult,
@@ -56,6 +57,7 @@ export async function restoreTree(
   const pathMap = pathMapEntries(options.pathMap ?? {});
   const snapshot = await findSnapshot(ctx.repo, ctx.snapshotId);
   const paths = selectPaths(backedUpPaths(snapshot), options.paths);
+  if (options.paths?.length) await checkPresent(ctx.repo, snapshot, paths);
   const result: TreeRestoreResult = { files: 0, dirs: 0, bytes: 0, paths, placements: [], issues: [] };
   const unmapped: string[] = [];
   for (const path of paths) {
@@ -158,6 +160,11 @@ export function mapPath(path: string, map: readonly [string, string][]): string 
 /** The requested paths, each inside a path the snapshot backed up; all of them when none are given. */
 function selectPaths(backedUp: readonly string[], wanted: readonly string[] | undefined): string[] {
   if (!wanted || wanted.length === 0) return [...backedUp];
+  // Refused rather than normalised away: "/data/../etc" names another place than it seems to.
+  const dotted = wanted.filter((w) => w.split("/").some((c) => c === "." || c === ".."));
+  if (dotted.length > 0) {
+    throw new RepoError("invalid_argument", `use paths without "." or ".." components: ${dotted.join(", ")}`);
+  }
   const outside = wanted.filter((w) => !isAbsolute(w) || !backedUp.some((b) => isWithin(normalize(w), b)));
   if (outside.length > 0) {
     throw new RepoError(
@@ -166,6 +173,24 @@ function selectPaths(backedUp: readonly string[], wanted: readonly string[] | un
     );
   }
   return wanted.map((w) => trimSlash(normalize(w)));
+}
+
+/**
+ * Every requested path must be in the snapshot, checked before anything is
+ * written: a path that matches nothing is an error naming it, not an empty
+ * restore, and a later missing path cannot leave the earlier ones restored.
+ */
+async function checkPresent(repo: Repository, snapshot: SnapshotEntry, paths: readonly string[]) {
+  const missing: string[] = [];
+  for (const path of paths) {
+    if (!(await findNode(repo, snapshot.tree, splitPath(path)))) missing.push(path);
+  }
+  if (missing.length > 0) {
+    throw new RepoError(
+      "path_not_found",
+      `not in snapshot ${snapshot.id.slice(0, 12)}: ${missing.join(", ")}`,
+    );
+  }
 }
 
 function isWithin(path: string, root: string): boolean {

@@ -34,9 +34,10 @@ export interface JobRouteOptions {
   onJobCreated: (job: Job) => void;
 }
 
-function toApiError(err: unknown): unknown {
+/** `specPath`: where the spec sits in the request, for the paths of its problems. */
+function toApiError(err: unknown, specPath = "body/spec"): unknown {
   if (err instanceof InvalidJobSpecError) {
-    const details = err.problems.map((p) => ({ path: `body/spec${p.path}`, message: p.message }));
+    const details = err.problems.map((p) => ({ path: `${specPath}${p.path}`, message: p.message }));
     return new ApiError("VALIDATION_FAILED", err.message, details);
   }
   if (err instanceof JobTargetError) {
@@ -59,13 +60,13 @@ function hostFilter(host: string | undefined): Prisma.JobWhereInput {
 export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteOptions> = async (app, options) => {
   const { db, sessions, progress, onJobCreated } = options;
 
-  async function create(request: JobRequest) {
+  async function create(request: JobRequest, specPath?: string) {
     try {
       const outcome = await createOperatorJob(db, request);
       if (outcome.created) onJobCreated(outcome.job);
       return outcome;
     } catch (err) {
-      throw toApiError(err);
+      throw toApiError(err, specPath);
     }
   }
 
@@ -188,7 +189,9 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteOptions> = async (app,
         summary: "Restore a recovery point onto its host",
         description:
           "Queues a restore job. Without recoveryPointId the host's newest complete recovery point is used. " +
-          "dryRun only reports what would be touched.",
+          "dryRun only reports what would be touched. include restores only those paths (files or " +
+          "directories, as the snapshot browser lists them) of the one config or files source in sources; " +
+          "the agent fails the job, naming the path, when the snapshot lacks one.",
         tags: ["jobs"],
         params: IdParams,
         headers: IdempotencyHeaders,
@@ -202,13 +205,16 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRouteOptions> = async (app,
       const recoveryPointId =
         request.body.recoveryPointId ??
         (await latestPointId(db, hostId).catch((err) => Promise.reject(toApiError(err))));
-      const { job, created } = await create({
-        hostId,
-        kind: "restore",
-        spec: { ...request.body, recoveryPointId },
-        idempotencyKey: request.headers["idempotency-key"],
-        createdBy: `token:${request.principal?.name ?? "unknown"}`,
-      });
+      const { job, created } = await create(
+        {
+          hostId,
+          kind: "restore",
+          spec: { ...request.body, recoveryPointId },
+          idempotencyKey: request.headers["idempotency-key"],
+          createdBy: `token:${request.principal?.name ?? "unknown"}`,
+        },
+        "body",
+      );
       return reply.status(created ? 201 : 200).send(toJobView(job));
     },
   );
