@@ -7,7 +7,10 @@ import { defineConfig } from "vitest/config";
  * report to test-artifacts/vitest/<project>.json, which tools/test-summary.mjs
  * adds up into the closing "N passed, N failed" line CI reads.
  */
-export function projectTestConfig(projectDir: string, overrides: { testTimeout?: number } = {}) {
+export function projectTestConfig(
+  projectDir: string,
+  overrides: { testTimeout?: number; maxWorkers?: number } = {},
+) {
   const { name } = JSON.parse(readFileSync(join(projectDir, "package.json"), "utf8")) as { name: string };
   const report = join(
     import.meta.dirname,
@@ -21,6 +24,7 @@ export function projectTestConfig(projectDir: string, overrides: { testTimeout?:
     test: {
       include: ["src/**/*.test.ts"],
       testTimeout: overrides.testTimeout ?? 60_000,
+      ...(overrides.maxWorkers ? { maxWorkers: overrides.maxWorkers } : {}),
       hookTimeout: 120_000,
       reporters: ["default", ["json", { outputFile: report }]],
     },
