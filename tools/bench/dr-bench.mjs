@@ -36,7 +36,7 @@
 // `health` and the job gives no URL (apps/agent/src/link/job-executor.ts,
 // health-job.ts): a definition without them cannot finish a DR run. So the
 // bench hosts have what a PiWardrive host has: an app service (plain shell
-// commands starting and stopping reference-health-app.mjs by pid file) and a
+// commands starting and stopping libs/host's test health app by pid file) and a
 // health check on its /api/v1/system/health, which answers 200 only when
 // PostgreSQL holds the expected scan sessions and Redis the expected number
 // of keys. The RTO thus ends when the restored data is served, and includes
@@ -77,7 +77,7 @@ import {
   wipeHost,
 } from "./reference-host.mjs";
 
-const HEALTH_APP = join(import.meta.dirname, "reference-health-app.mjs");
+const HEALTH_APP = join(import.meta.dirname, "../../libs/host/src/test-support/health-app.mjs");
 const { values: opt } = parseArgs({
   options: {
     scale: { type: "string", default: "0.1" },
@@ -146,7 +146,16 @@ const stopByPidFile = (pidFile) =>
  */
 function benchDefinition(h, name, want) {
   const pidFile = join(h.root, "app.pid");
-  const app = [HEALTH_APP, h.appPort, h.pg.port, DB, h.redis.port, want.rows.scan_sessions, want.keys];
+  const app = [
+    HEALTH_APP,
+    h.appPort,
+    h.pg.port,
+    DB,
+    h.redis.port,
+    "scan_sessions",
+    want.rows.scan_sessions,
+    want.keys,
+  ];
   return {
     host: name,
     sources: referenceSources(h),

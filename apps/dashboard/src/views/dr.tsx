@@ -15,6 +15,21 @@ interface Request {
 }
 
 /** Plan first (dry run), then start only after the operator typed the failed host's name. */
+function HostSelect({ label, name, hosts }: { label: string; name: string; hosts: OverviewHost[] }) {
+  return (
+    <label>
+      {label}
+      <select name={name} required>
+        {hosts.map((h) => (
+          <option key={h.id} value={h.id}>
+            {h.name} ({h.state})
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function NewRestore({ hosts }: { hosts: OverviewHost[] }) {
   const [request, setRequest] = useState<Request | undefined>(undefined);
   const [plan, setPlan] = useState<DrPlan | undefined>(undefined);
@@ -64,26 +79,8 @@ function NewRestore({ hosts }: { hosts: OverviewHost[] }) {
   return (
     <Section title="Central restore of a failed host">
       <form class="inline-form" onSubmit={planIt} id="dr-form">
-        <label>
-          Failed host
-          <select name="failed" required>
-            {hosts.map((h) => (
-              <option key={h.id} value={h.id}>
-                {h.name} ({h.state})
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Replacement host
-          <select name="replacement" required>
-            {hosts.map((h) => (
-              <option key={h.id} value={h.id}>
-                {h.name} ({h.state})
-              </option>
-            ))}
-          </select>
-        </label>
+        <HostSelect label="Failed host" name="failed" hosts={hosts} />
+        <HostSelect label="Replacement host" name="replacement" hosts={hosts} />
         <label>
           Recovery point <small class="muted">(newest complete when empty)</small>
           <input name="point" placeholder="20261126T021500Z-…" />

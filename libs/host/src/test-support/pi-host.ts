@@ -88,7 +88,7 @@ export function definitionOf(
 ): HostDefinition {
   const pidFile = join(host.root, "app.pid");
   watchPidFile(pidFile);
-  const app = `node ${HEALTH_APP} ${host.appPort} ${host.pg.port} ${database} ${host.redis.port} ${SESSIONS}`;
+  const app = `node ${HEALTH_APP} ${host.appPort} ${host.pg.port} ${database} ${host.redis.port} sessions ${SESSIONS}`;
   return hostDefinitionSchema.parse({
     host: name,
     appVersionCommand: "echo 4.2.0",
