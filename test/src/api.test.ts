@@ -40,6 +40,8 @@ describe("the REST API of a real controller process over HTTPS", () => {
       "0",
       "--api-port",
       "0",
+      "--storage-port",
+      "0",
     ]);
     apiUrl = String((await controller.waitForLog("controller started")).apiUrl);
   });

@@ -87,6 +87,8 @@ describe("certificate revocation and renewal with real processes", () => {
       "0",
       "--api-port",
       "0",
+      "--storage-port",
+      "0",
       "--agent-cert-validity",
       `${VALIDITY_S}s`,
       "--heartbeat-interval",

@@ -38,6 +38,11 @@ describe("controller and agent as real processes over mutual TLS", () => {
       "0",
       "--enroll-port",
       "0",
+      // Every port free: other test files run controllers at the same time.
+      "--api-port",
+      "0",
+      "--storage-port",
+      "0",
     ]);
     const started = await controller.waitForLog("controller started");
     enrollAddress = String(started.enrollAddress);
