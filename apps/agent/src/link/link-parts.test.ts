@@ -190,8 +190,10 @@ describe("job queue", () => {
     // A run's result is reported before its end is journaled: settled means both happened.
     const settled = async (count: number) => {
       for (let i = 0; i < 200; i++) {
-        const running = (await journal.runs()).some((r) => r.status === "running");
-        if (reported.length >= count && !running) break;
+        const finished = new Set(
+          (await journal.runs()).filter((r) => r.status !== "running").map((r) => r.id),
+        );
+        if (reported.length >= count && reported.every((r) => finished.has(r.runId))) break;
         await new Promise((r) => setTimeout(r, 25));
       }
       return reported;
