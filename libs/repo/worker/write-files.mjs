@@ -4,10 +4,10 @@
 // small-file-batch.test.ts proves the files come out the same.
 //
 // Why here and not on the main thread: creating a file (open with O_CREAT)
-// blocks for 0.1-0.4 ms on this ext4 while other files' data is written
-// back, and a restore creates thousands. On the main thread that stalled
-// everything else (43 % of a full restore's main-thread time); two workers
-// create files side by side while the main thread reads packs.
+// took 0.1-0.4 ms each on the benchmark machine's ext4 (BENCHMARKS.md), and
+// a restore creates thousands. On the main thread that stalled everything
+// else (43 % of a full restore's main-thread time); two workers create files
+// side by side while the main thread reads packs.
 import {
   closeSync,
   constants,
