@@ -17,12 +17,12 @@ import {
 } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Budget } from "../archiver/limiter.js";
-import { displayPath, loadCheckedTree } from "../browse/snapshot-path.js";
+import { displayPath } from "../browse/snapshot-path.js";
 import { RepoError } from "../errors.js";
 import type { LockRepository } from "../lock/list-locks.js";
 import { withLock } from "../lock/with-lock.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
-import { joinPath, walkTree } from "../tree/tree-io.js";
+import { joinPath } from "../tree/tree-io.js";
 import { nodeNameBytes, nodeTargetBytes, type TreeNode } from "../tree/tree-node.js";
 import { type ReadRepository, readContent, type ZeroBlobs } from "./content-reader.js";
 import { hasContent } from "./file-compare.js";
@@ -42,6 +42,7 @@ import type { OverwriteMode, RestoreOptions, RestoreResult } from "./restore-typ
 import { type RestoreRoot, selectRoots } from "./selection.js";
 import { type BatchRepository, SmallFileBatcher } from "./small-file-batch.js";
 import { SMALL_FILE_BYTES, writeSmallFile } from "./small-file-writer.js";
+import { TreeCache } from "./tree-cache.js";
 
 export type {
   OverwriteMode,
@@ -140,6 +141,7 @@ class Restorer {
   readonly #files = new Budget(FILES_IN_FLIGHT);
   readonly #smallBytes = new Budget(SMALL_BYTES_IN_FLIGHT);
   readonly #batcher: SmallFileBatcher;
+  readonly #trees: TreeCache;
   readonly #createdDirs = new Set<string>();
   /** Directories #createDirs entered, until their children are started: path (latin1) → state. */
   readonly #enteredDirs = new Map<string, DirState | undefined>();
@@ -166,6 +168,7 @@ class Restorer {
     this.#owner = options.sameOwner ?? this.#isRoot;
     this.#tally = new RestoreTally(options);
     this.#batcher = new SmallFileBatcher(repo);
+    this.#trees = new TreeCache(repo);
   }
 
   async run(snapshot: Pick<Snapshot, "tree" | "paths">): Promise<RestoreResult> {
@@ -252,7 +255,7 @@ class Restorer {
     };
     const visit = async (treeId: string | undefined, parent: Buffer, components: readonly Buffer[]) => {
       if (!treeId) return;
-      for (const node of (await loadCheckedTree(this.repo, treeId)).nodes) {
+      for (const node of (await this.#trees.get(treeId)).nodes) {
         if (node.type === "dir") await enter(parent, node, [...components, nodeNameBytes(node)]);
       }
     };
@@ -284,16 +287,14 @@ class Restorer {
   }
 
   async #countTotals(roots: readonly RestoreRoot[]): Promise<void> {
-    const count = (node: TreeNode) => {
-      if (node.type === "dir") return;
-      this.#tally.planned(node);
-    };
+    const subtrees: string[] = [];
     for (const root of roots) {
-      if (!root.childrenOnly) count(root.node);
-      if (root.node.type === "dir" && root.node.subtree) {
-        for await (const { node } of walkTree(this.repo, root.node.subtree)) count(node);
-      }
+      if (!root.childrenOnly) this.#tally.planned(root.node);
+      if (root.node.type === "dir" && root.node.subtree) subtrees.push(root.node.subtree);
     }
+    await this.#trees.walk(subtrees, (tree) => {
+      for (const node of tree.nodes) this.#tally.planned(node);
+    });
   }
 
   /**
@@ -310,7 +311,7 @@ class Restorer {
     components: readonly Buffer[],
   ): Promise<Promise<void>[]> {
     if (!treeId) return [];
-    const tree = await loadCheckedTree(this.repo, treeId);
+    const tree = await this.#trees.get(treeId);
     const started: Promise<void>[] = [];
     for (const node of tree.nodes) {
       if (this.#failure) throw this.#failure.error;
