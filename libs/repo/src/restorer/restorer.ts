@@ -246,7 +246,12 @@ class Restorer {
       this.#tally.at(components);
       let state: DirState | undefined;
       try {
-        state = await this.#enterDir(path, node, components);
+        state = await this.#enterDir(
+          path,
+          node,
+          components,
+          this.#createdDirs.has(parent.toString("latin1")),
+        );
       } catch (err) {
         throw targetError(err, `restoring ${displayPath(components)}`);
       }
@@ -381,8 +386,14 @@ class Restorer {
   // ---- directories ----
 
   /** Makes `path` a directory we may write into; undefined when an entry is in the way and must stay. */
-  async #enterDir(path: Buffer, node: TreeNode, components: Buffer[]): Promise<DirState | undefined> {
-    const existing = await lstatMaybe(path);
+  async #enterDir(
+    path: Buffer,
+    node: TreeNode,
+    components: Buffer[],
+    freshParent = false,
+  ): Promise<DirState | undefined> {
+    // In a directory this restore created there is nothing to look for (as for files).
+    const existing = freshParent ? undefined : await lstatMaybe(path);
     let state: DirState = "new";
     if (existing?.isSymbolicLink()) {
       throw new RepoError(
