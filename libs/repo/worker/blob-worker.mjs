@@ -14,11 +14,16 @@
 //           { op: "open", seq, id, envelope, rawLength }
 //                                   -> { seq, data } | { seq, error }
 //             (decrypt, decompress, check the HMAC id: never wrong bytes)
+//           { op: "write-files", seq, ranges, files }
+//                                   -> { seq, results } (restore: decode the
+//             blobs of small files from pack ranges the main thread read,
+//             and write the files; see write-files.mjs)
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { Compressor, Decompressor } from "zstd-napi";
 import { GarbageMeter } from "./garbage-meter.mjs";
 import { release } from "./release.mjs";
+import { writeFiles } from "./write-files.mjs";
 
 const { encKey, idKey, codec, level } = workerData;
 const compressor = new Compressor();
@@ -65,7 +70,11 @@ function open(id, envelope, rawLength) {
   decipher.setAuthTag(envelope.subarray(envelope.length - 16));
   let framed;
   try {
-    framed = Buffer.concat([decipher.update(envelope.subarray(12, envelope.length - 16)), decipher.final()]);
+    // GCM is a stream mode: update() returns all the plaintext and final()
+    // checks the tag, returning nothing; concatenating would copy every blob.
+    framed = decipher.update(envelope.subarray(12, envelope.length - 16));
+    const tail = decipher.final();
+    if (tail.length) framed = Buffer.concat([framed, tail]);
   } catch {
     throw { code: "data_corrupt", message: `${what} failed authentication: it was modified or damaged` };
   }
@@ -111,6 +120,10 @@ parentPort.on("message", (msg) => {
     const blob = pending.get(msg.seq);
     pending.delete(msg.seq);
     if (blob) release([blob.data]);
+  } else if (msg.op === "write-files") {
+    const results = writeFiles(msg, open);
+    parentPort.postMessage({ seq: msg.seq, results });
+    release(msg.ranges.map((r) => new Uint8Array(r)));
   } else if (msg.op === "open") {
     try {
       const data = open(msg.id, Buffer.from(msg.envelope), msg.rawLength);

@@ -2,11 +2,9 @@ import { access, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { RepoError } from "@pwdr/repo";
 import { Command } from "commander";
-import { loadAgentConfig } from "../config/load-agent-config.js";
 import { sampleConfig } from "../config/sample-config.js";
-import { scheduledJobs } from "../daemon/daemon.js";
 import { createOutput } from "../ui/output.js";
-import { configOption } from "./config-file.js";
+import { configOption, loadConfigFile } from "./config-file.js";
 
 /** `pwdr-agent config init|check`. */
 export function configCommand(): Command {
@@ -43,7 +41,9 @@ export function configCommand(): Command {
         .addOption(configOption())
         .option("--json", "machine-readable output")
         .action(async (opts: { config: string; json?: boolean }) => {
-          const config = await loadAgentConfig(opts.config);
+          const config = await loadConfigFile(opts.config);
+          // Loaded on use: the daemon module pulls in every source driver.
+          const { scheduledJobs } = await import("../daemon/daemon.js");
           const out = createOutput(opts.json === true);
           const summary = {
             file: opts.config,

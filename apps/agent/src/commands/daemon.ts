@@ -1,12 +1,11 @@
 import { RepoError } from "@pwdr/repo";
 import { Command } from "commander";
 import type { AgentConfig, JobName } from "../config/agent-config.js";
-import { loadAgentConfig } from "../config/load-agent-config.js";
 import { Journal, type RunRecord } from "../daemon/journal.js";
 import { createOutput, formatBytes } from "../ui/output.js";
 import { ProgressLine } from "../ui/progress-line.js";
 import { EXIT_CHECK_FAILED } from "./check.js";
-import { configOption } from "./config-file.js";
+import { configOption, loadConfigFile } from "./config-file.js";
 
 /** Loaded on use: the daemon pulls in the source drivers and the metrics server. */
 const daemonLib = () => import("../daemon/daemon.js");
@@ -24,7 +23,7 @@ export function daemonCommand(): Command {
     )
     .addOption(configOption())
     .action(async (opts: { config: string }) => {
-      await runDaemon(await loadAgentConfig(opts.config));
+      await runDaemon(await loadConfigFile(opts.config));
     });
 }
 
@@ -57,7 +56,7 @@ export function nowCommand(): Command {
       if (!JOB_NAMES.includes(job as JobName)) {
         throw new RepoError("invalid_argument", `unknown job "${job}"; use one of ${JOB_NAMES.join(", ")}`);
       }
-      const config = await loadAgentConfig(opts.config);
+      const config = await loadConfigFile(opts.config);
       const out = createOutput(opts.json === true);
       const progress = new ProgressLine(!out.json);
       const { executeJob } = await jobLib();

@@ -2,7 +2,6 @@ import { createInterface } from "node:readline/promises";
 import type { HostDefinition, HostRestoreReport, RecoveryPoint, RestoreMapping } from "@pwdr/host";
 import { RepoError, type Repository } from "@pwdr/repo";
 import { Command, InvalidArgumentError } from "commander";
-import { hostDefinitionOf, loadAgentConfig } from "../config/load-agent-config.js";
 import { openConfigRepository } from "../daemon/open-config-repository.js";
 import { createOutput, formatBytes, type Output, table } from "../ui/output.js";
 import { ProgressLine } from "../ui/progress-line.js";
@@ -25,6 +24,7 @@ async function hostContext(
     const { loadHostDefinition } = await hostLib();
     return { definition: await loadHostDefinition(opts.definition), repo: await openRepository(opts) };
   }
+  const { loadAgentConfig, hostDefinitionOf } = await configLib();
   const config = await loadAgentConfig(opts.config);
   const repo = opts.repo ? await openRepository(opts) : await openConfigRepository(config);
   return { definition: hostDefinitionOf(config), repo };
@@ -32,7 +32,9 @@ async function hostContext(
 
 /** --repo/--password-file when given, else the agent config's repository (local or on the controller). */
 async function repositoryOf(opts: RepoOptions & { config: string }): Promise<Repository> {
-  return opts.repo ? openRepository(opts) : openConfigRepository(await loadAgentConfig(opts.config));
+  if (opts.repo) return openRepository(opts);
+  const { loadAgentConfig } = await configLib();
+  return openConfigRepository(await loadAgentConfig(opts.config));
 }
 
 function withHostOptions(command: Command): Command {
@@ -45,6 +47,8 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Loaded on use: the source drivers (pg, ioredis) would slow every other command's start. */
 const hostLib = () => import("@pwdr/host");
+/** Loaded on use, like the host library it imports. */
+const configLib = () => import("../config/load-agent-config.js");
 
 function pair(flag: string) {
   return (value: string, previous: Record<string, string>): Record<string, string> => {

@@ -3,11 +3,10 @@ import { join } from "node:path";
 import { processAlive } from "@pwdr/repo";
 import { Command } from "commander";
 import type { AgentConfig, JobName } from "../config/agent-config.js";
-import { loadAgentConfig } from "../config/load-agent-config.js";
 import { Journal, type RunRecord } from "../daemon/journal.js";
 import { nextRunOf } from "../daemon/scheduler.js";
 import { createOutput, formatBytes, table } from "../ui/output.js";
-import { configOption } from "./config-file.js";
+import { configOption, loadConfigFile } from "./config-file.js";
 
 interface JobStatus {
   job: JobName;
@@ -31,7 +30,7 @@ export function statusCommand(): Command {
     .addOption(configOption())
     .option("--json", "machine-readable output")
     .action(async (opts: { config: string; json?: boolean }) => {
-      const config = await loadAgentConfig(opts.config);
+      const config = await loadConfigFile(opts.config);
       const runs = await new Journal(config.stateDir).runs();
       const status = {
         daemon: await daemonState(config),
@@ -133,7 +132,7 @@ export function historyCommand(): Command {
     .option("--limit <n>", "at most this many runs (the newest)", "20")
     .option("--json", "machine-readable output")
     .action(async (opts: { config: string; job?: string; limit: string; json?: boolean }) => {
-      const config = await loadAgentConfig(opts.config);
+      const config = await loadConfigFile(opts.config);
       const runs = (await new Journal(config.stateDir).runs())
         .filter((r) => !opts.job || r.job === opts.job)
         .slice(-Math.max(1, Number(opts.limit) || 20));

@@ -2,7 +2,6 @@ import { type HostDefinition, loadYamlDefinition } from "@pwdr/host";
 import { type AgentConfig, agentConfigSchema } from "./agent-config.js";
 
 /** Where the daemon and the CLI look when -c is not given. */
-export const DEFAULT_CONFIG = "/etc/pwdr/agent.yaml";
 
 export function loadAgentConfig(file: string): Promise<AgentConfig> {
   return loadYamlDefinition(

@@ -12,11 +12,41 @@ export interface BlobTicket {
   readonly seq: number;
 }
 
+/**
+ * A small file for a worker to restore (worker/write-files.mjs). Paths are
+ * latin1 strings of the raw bytes; each blob is a slice of one of the
+ * message's `ranges` (pack bytes the main thread read).
+ */
+export interface FileToWrite {
+  path: string;
+  /** Written here, then renamed to `path`; without it the file is written at `path`. */
+  temp?: string;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  chown: boolean;
+  /** Seconds, as utimes takes them. */
+  mtime: number;
+  blobs: { id: string; rawLength: number; range: number; offset: number; length: number }[];
+}
+
+/**
+ * Per file: written (with the metadata changes the file system refused), a
+ * blob that could not be decoded (nothing created), or a system error
+ * writing it (nothing left of it).
+ */
+export type FileWriteResult =
+  | { issues: { what: string; message: string }[] }
+  | { blobError: { code: string; message: string } }
+  | { fsError: { code: string; syscall?: string; errno?: number; message: string } };
+
 interface Reply {
   id?: string;
   envelope?: ArrayBuffer;
   envelopes?: ArrayBuffer[];
   data?: ArrayBuffer;
+  results?: FileWriteResult[];
   error?: { code: string; message: string };
 }
 
@@ -53,6 +83,7 @@ export class BlobWorkers {
   #failure: unknown;
   #batch: SealBatch | undefined;
   #flushScheduled = false;
+  #closed = false;
 
   constructor(key: MasterKey, codec: CodecName, workers = Math.max(1, availableParallelism())) {
     const workerData = { encKey: key.encKey, idKey: key.idKey, codec, level: ZSTD_LEVEL };
@@ -66,8 +97,11 @@ export class BlobWorkers {
         waiter?.resolve(m);
       });
       w.on("error", (err) => this.#fail(err));
+      // Any exit ends the pool, code 0 too (a worker stopped before it
+      // started exits with 0): a request to a worker that is gone would
+      // otherwise wait forever.
       w.on("exit", (code) => {
-        if (code !== 0) this.#fail(new Error(`blob worker exited with code ${code}`));
+        this.#fail(new Error(this.#closed ? "the pool was closed" : `blob worker exited with code ${code}`));
       });
     });
   }
@@ -147,11 +181,25 @@ export class BlobWorkers {
     return Buffer.from(reply.data as ArrayBuffer);
   }
 
+  /**
+   * Decodes and writes small files on a worker, one message for many files.
+   * `ranges` move to the worker when they own their whole buffer and are
+   * unusable afterwards.
+   */
+  async writeFiles(ranges: readonly Buffer[], files: readonly FileToWrite[]): Promise<FileWriteResult[]> {
+    const worker = this.#next++ % this.#workers.length;
+    const seq = this.#seq++;
+    const sent = ranges.map((r) => (ownsBuffer(r) ? (r.buffer as ArrayBuffer) : new Uint8Array(r).buffer));
+    const reply = await this.#request(worker, seq, { op: "write-files", seq, ranges: sent, files }, sent);
+    return reply.results as FileWriteResult[];
+  }
+
   drop(ticket: BlobTicket): void {
     this.#workers[ticket.worker]?.postMessage({ op: "drop", seq: ticket.seq });
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await Promise.all(this.#workers.map((w) => w.terminate()));
   }
 

@@ -336,6 +336,7 @@ describe("restoreSnapshot", () => {
       index: repo.index,
       loadIndex: () => repo.loadIndex(),
       blobId: (data: Uint8Array) => repo.blobId(data),
+      workers: () => repo.workers(),
       loadBlob: (id: string, type?: "data" | "tree") => {
         if (id === zeroId) zeroLoads++;
         return repo.loadBlob(id, type);
