@@ -174,6 +174,26 @@ describe("the web dashboard in Debian's chromium, against a controller and agent
     await shot("host-detail");
   });
 
+  it("shows the host's fleet drills and their RTO trend", async () => {
+    const [a, b] = [agents.get("pi-a") as Agent, agents.get("pi-b") as Agent];
+    expect(await page.locator("text=No fleet drills of this host yet").count()).toBe(1);
+    // pi-a's point restored into a sandbox on pi-b (its files are all it has), checked, timed.
+    await (await controller.api()).post("/api/v1/dr/drills", {
+      hostId: a.hostId,
+      targetHostId: b.hostId,
+      dryRun: false,
+    });
+    await expect
+      .poll(() => page.locator("#drills tbody tr [data-state]").first().getAttribute("data-state"), {
+        timeout: 90_000,
+      })
+      .toBe("succeeded");
+    expect(await page.locator("#drill-trend").textContent()).toMatch(/1\/1 drills succeeded; RTO last \d+ s/);
+    expect(await page.locator("#drills tbody tr td[data-label=Onto]").first().textContent()).toBe(
+      (await (await controller.api()).get<{ name: string }>(`/api/v1/hosts/${b.hostId}`)).name,
+    );
+  });
+
   it("browses the backed-up files and restores one directory, dry run first, under a target prefix", async () => {
     await page.click("#points tbody tr a");
     await page.click("#snapshots tr[data-source=data] a");

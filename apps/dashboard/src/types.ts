@@ -213,3 +213,31 @@ export interface AuditEvent {
   target: string | null;
   details: Record<string, unknown> | null;
 }
+
+/** GET /dr/drills?host=: a host's fleet drills, oldest first, and their RTO trend. */
+export interface DrillHistory {
+  host: { id: string; name: string };
+  drills: {
+    id: string;
+    state: string;
+    mode: string;
+    targetHost: { id: string; name: string } | null;
+    recoveryPointId: string | null;
+    scheduled: boolean;
+    startedAt: string | null;
+    finishedAt: string | null;
+    rtoMs: number | null;
+    rpoMs: number | null;
+    reason: string | null;
+  }[];
+  trend: {
+    drills: number;
+    succeeded: number;
+    failed: number;
+    lastRtoMs: number | null;
+    medianRtoMs: number | null;
+    recentMedianRtoMs: number | null;
+    earlierMedianRtoMs: number | null;
+    direction: "faster" | "slower" | "steady" | "unknown";
+  };
+}

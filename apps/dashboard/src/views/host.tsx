@@ -6,6 +6,7 @@ import { useLoad } from "../hooks";
 import { link } from "../router";
 import { useCan } from "../session";
 import type { HostDetail, Job, JobDetail, RecoveryPoint } from "../types";
+import { HostDrills } from "./host-drills";
 
 const ACTIVE = new Set(["pending", "dispatched", "running"]);
 
@@ -174,6 +175,7 @@ export function HostView({ id }: { id: string }) {
         )}
         {points.data?.recoveryPoints.length === 0 && <p class="muted">No recovery points yet.</p>}
       </Section>
+      <HostDrills hostId={id} />
     </>
   );
 }
