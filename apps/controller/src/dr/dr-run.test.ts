@@ -1,6 +1,5 @@
 // DR runs against a real controller: fake agents on real mutual-TLS sessions
 // answer the steps' jobs; the REST API plans, starts and cancels runs.
-import { createLogger } from "@pwdr/logging";
 import {
   AgentStorageService,
   CONTROLLER_TLS_NAME,
@@ -10,27 +9,25 @@ import {
   type TlsIdentity,
 } from "@pwdr/protocol";
 import { RemoteBackend } from "@pwdr/storage";
-import { makeTempDir } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiClient, ApiRequestError } from "../api-client/api-client.js";
-import { createApiToken } from "../api-tokens.js";
-import { type RunningController, startController } from "../controller-server.js";
-import { POINT_SOURCES, replacementAgent, seedFailedHost, until } from "./test-support/dr-fixture.js";
+import { type ApiClient, ApiRequestError } from "../api-client/api-client.js";
+import type { RunningController } from "../controller-server.js";
+import {
+  apiClientAs,
+  POINT_SOURCES,
+  replacementAgent,
+  seedFailedHost,
+  startDrController,
+  until,
+} from "./test-support/dr-fixture.js";
 import { JobState, SourceKind } from "./test-support/fake-agent.js";
 
 let controller: RunningController;
 let api: ApiClient;
 
 beforeAll(async () => {
-  controller = await startController({
-    dataDir: await makeTempDir("pwdr-dr-"),
-    schedulerIntervalMs: 3_600_000,
-    drIntervalMs: 200,
-    repositoryKdf: { N: 1024, r: 8, p: 1 },
-    log: createLogger("controller", "error"),
-  });
-  const token = (await createApiToken(controller.db, { name: "ops", role: "operator" })).token;
-  api = new ApiClient({ url: controller.apiUrl, token, caPem: controller.pki.ca.certPem });
+  controller = await startDrController("pwdr-dr-");
+  api = (await apiClientAs(controller, "operator", "ops")).client;
 });
 
 afterAll(async () => {
@@ -243,8 +240,7 @@ describe("assessment", () => {
     const badParams = { steps: [{ name: "x", hostId: failed.hostId, action: "command", params: {} }] };
     expect((await refusal(api.post("/dr/plans/run", badParams))).status).toBe(400);
     expect((await refusal(api.post("/dr/runs/nope/cancel", {}))).status).toBe(404);
-    const token = (await createApiToken(controller.db, { name: "dr-viewer", role: "viewer" })).token;
-    const viewer = new ApiClient({ url: controller.apiUrl, token, caPem: controller.pki.ca.certPem });
+    const viewer = (await apiClientAs(controller, "viewer", "dr-viewer")).client;
     expect((await viewer.get<{ runs: unknown[] }>("/dr/runs")).runs).toBeInstanceOf(Array);
     const denied = await refusal(
       viewer.post("/dr/restores", { failedHostId: failed.hostId, replacementHostId: "x" }),

@@ -1,14 +1,17 @@
 // Fleet drills against a real controller: fake agents on real mutual-TLS
 // sessions answer the drill's jobs; the REST API plans and starts drills,
 // policies schedule them, and each host's RTO trend is kept.
-import { createLogger } from "@pwdr/logging";
-import { makeTempDir } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiClient } from "../api-client/api-client.js";
-import { createApiToken } from "../api-tokens.js";
-import { type RunningController, startController } from "../controller-server.js";
+import type { ApiClient } from "../api-client/api-client.js";
+import type { RunningController } from "../controller-server.js";
 import { type DrillRecord, drillTrend } from "./drill-trend.js";
-import { replacementAgent, seedFailedHost, until } from "./test-support/dr-fixture.js";
+import {
+  apiClientAs,
+  replacementAgent,
+  seedFailedHost,
+  startDrController,
+  until,
+} from "./test-support/dr-fixture.js";
 import { JobState } from "./test-support/fake-agent.js";
 
 let controller: RunningController;
@@ -17,18 +20,9 @@ let api: ApiClient;
 let admin: ApiClient;
 
 beforeAll(async () => {
-  controller = await startController({
-    dataDir: await makeTempDir("pwdr-drill-"),
-    // Ticks are driven by the tests, so each creates exactly the slots it expects.
-    schedulerIntervalMs: 3_600_000,
-    drIntervalMs: 200,
-    repositoryKdf: { N: 1024, r: 8, p: 1 },
-    log: createLogger("controller", "error"),
-  });
-  const token = (await createApiToken(controller.db, { name: "ops", role: "operator" })).token;
-  api = new ApiClient({ url: controller.apiUrl, token, caPem: controller.pki.ca.certPem });
-  const adminToken = (await createApiToken(controller.db, { name: "admin", role: "admin" })).token;
-  admin = new ApiClient({ url: controller.apiUrl, token: adminToken, caPem: controller.pki.ca.certPem });
+  controller = await startDrController("pwdr-drill-");
+  api = (await apiClientAs(controller, "operator", "ops")).client;
+  admin = (await apiClientAs(controller, "admin")).client;
 });
 
 afterAll(async () => {

@@ -3,7 +3,6 @@ import { request } from "node:https";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@pwdr/logging";
-import { createKeyAndCsr } from "@pwdr/pki";
 import {
   AgentStorageService,
   CONTROLLER_TLS_NAME,
@@ -11,8 +10,6 @@ import {
   clientCredentials,
   controllerChannelOptions,
   createClient,
-  EnrollmentService,
-  type TlsIdentity,
 } from "@pwdr/protocol";
 import { LocalBackend, Repository } from "@pwdr/repo";
 import { RemoteBackend } from "@pwdr/storage";
@@ -20,7 +17,7 @@ import { makeTempDir } from "@pwdr/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "../api-tokens.js";
 import { type RunningController, startController } from "../controller-server.js";
-import { createEnrollmentToken } from "../enrollment-tokens.js";
+import { type EnrolledTestHost, enrollTestHost } from "../test-support/test-agent.js";
 import { masterKeyPath } from "./master-key.js";
 import { ACCESS_CACHE_MS, authorizeAgents } from "./storage-access.js";
 
@@ -53,31 +50,9 @@ afterAll(async () => {
   await controller?.close();
 });
 
-interface EnrolledAgent {
-  hostId: string;
-  identity: TlsIdentity;
-}
+type EnrolledAgent = EnrolledTestHost;
 
-async function enroll(hostname: string): Promise<EnrolledAgent> {
-  const { token } = await createEnrollmentToken(controller.db, controller.pki.caFingerprint, {
-    ttlMs: 60_000,
-    labels: {},
-    createdBy: "test",
-  });
-  const { keyPem, csrPem } = await createKeyAndCsr({ commonName: "agent" });
-  const client = createClient(
-    EnrollmentService,
-    controller.enrollAddress,
-    clientCredentials({ caPem: controller.pki.ca.certPem }),
-    controllerChannelOptions(),
-  );
-  try {
-    const res = await client.enroll({ token, csrPem, facts: { hostname } });
-    return { hostId: res.hostId, identity: { certPem: res.certificatePem, keyPem } };
-  } finally {
-    client.grpcClient.close();
-  }
-}
+const enroll = (hostname: string): Promise<EnrolledAgent> => enrollTestHost(controller, hostname);
 
 async function repositoryAccess(agent: EnrolledAgent) {
   const client = createClient(

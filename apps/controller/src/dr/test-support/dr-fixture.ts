@@ -1,7 +1,11 @@
 // A failed host as the catalog knows it after its backups: enrolled, a host
 // repository, a complete recovery point with one snapshot per source.
-import type { RecoveryPoint } from "@pwdr/catalog";
-import type { RunningController } from "../../controller-server.js";
+import type { ApiTokenRole, RecoveryPoint } from "@pwdr/catalog";
+import { createLogger } from "@pwdr/logging";
+import { makeTempDir } from "@pwdr/test-harness";
+import { ApiClient } from "../../api-client/api-client.js";
+import { createApiToken } from "../../api-tokens.js";
+import { type RunningController, startController } from "../../controller-server.js";
 import { type Enrolled, enrollHost, FakeAgent, type FakeAgentOptions, SourceKind } from "./fake-agent.js";
 
 export const POINT_SOURCES = [
@@ -76,4 +80,32 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * A controller for DR tests: the scheduler ticks only when a test calls
+ * tick() (so it creates exactly the jobs and drills the test expects), DR
+ * runs advance every 200 ms, new repositories use a cheap key derivation.
+ */
+export async function startDrController(prefix: string): Promise<RunningController> {
+  return startController({
+    dataDir: await makeTempDir(prefix),
+    schedulerIntervalMs: 3_600_000,
+    drIntervalMs: 200,
+    repositoryKdf: { N: 1024, r: 8, p: 1 },
+    log: createLogger("controller", "error"),
+  });
+}
+
+/** A new API token of `role` and a client that uses it. */
+export async function apiClientAs(
+  controller: RunningController,
+  role: ApiTokenRole,
+  name: string = role,
+): Promise<{ client: ApiClient; token: string }> {
+  const { token } = await createApiToken(controller.db, { name, role });
+  return {
+    client: new ApiClient({ url: controller.apiUrl, token, caPem: controller.pki.ca.certPem }),
+    token,
+  };
 }
