@@ -187,13 +187,15 @@ describe("job queue", () => {
       },
       reported: async (runId) => reported.some((r) => r.runId === runId),
     });
-    // A run's result is reported before its end is journaled: settled means both happened.
+    // A run's result is reported before its end is journaled and before the queue lets go of
+    // the run (a job sent again until then is the running one): settled means all three happened.
     const settled = async (count: number) => {
       for (let i = 0; i < 200; i++) {
         const finished = new Set(
           (await journal.runs()).filter((r) => r.status !== "running").map((r) => r.id),
         );
-        if (reported.length >= count && reported.every((r) => finished.has(r.runId))) break;
+        const idle = queue.runningJobIds().length === 0;
+        if (reported.length >= count && reported.every((r) => finished.has(r.runId)) && idle) break;
         await new Promise((r) => setTimeout(r, 25));
       }
       return reported;
