@@ -8,6 +8,7 @@ import { RepoError } from "./errors.js";
 import { decodeIndexFile, type IndexFile } from "./index/index-file.js";
 import { MasterIndex } from "./index/master-index.js";
 import { BlobWorkers } from "./pack/blob-workers.js";
+import { CoalescingPackReader } from "./pack/coalescing-pack-reader.js";
 import type { BlobType } from "./pack/pack-format.js";
 import { readPackHeader } from "./pack/pack-reader.js";
 import {
@@ -39,6 +40,7 @@ export class Repository {
   #index = new MasterIndex();
   #workers: BlobWorkers | undefined;
   #loadedIndexes = new Set<string>();
+  readonly #packReader: CoalescingPackReader;
 
   private constructor(
     readonly backend: Backend,
@@ -47,7 +49,9 @@ export class Repository {
     readonly params: RepoParams,
     /** The key file the password opened (the one `key passwd` replaces). */
     readonly keyName: string,
-  ) {}
+  ) {
+    this.#packReader = new CoalescingPackReader(backend);
+  }
 
   get id(): string {
     return this.config.id;
@@ -139,10 +143,7 @@ export class Repository {
     let lastError: unknown;
     for (const loc of locations) {
       try {
-        const envelope = await this.backend.load(
-          { type: "data", name: loc.pack },
-          { offset: loc.offset, length: loc.length },
-        );
+        const envelope = await this.#packReader.read(loc.pack, { offset: loc.offset, length: loc.length });
         const what = `blob ${id.slice(0, 12)} in pack ${loc.pack.slice(0, 12)}`;
         const plain =
           loc.type === "data" && loc.length >= OFFLOAD_BYTES

@@ -13,6 +13,7 @@ import type { WriteSession } from "../write-session.js";
 import { ContentSaver } from "./content-saver.js";
 import { Budget } from "./limiter.js";
 import { metadataNode, nodeType, sameStats, unchanged } from "./node-metadata.js";
+import { ParentTrees } from "./parent-trees.js";
 import { PathFilter } from "./path-filter.js";
 import { type BackupProgress, type ProgressListener, throttle } from "./progress.js";
 import { TreeAssembler } from "./tree-assembler.js";
@@ -87,8 +88,7 @@ export class Backup {
   readonly #started: number;
   #unchangedBytes = 0;
   readonly #files = new Budget(FILES_IN_FLIGHT);
-  /** Prefetched parent trees, each taken (and dropped) by the directory that needs it. */
-  readonly #parentTrees = new Map<string, Promise<Tree | undefined>>();
+  readonly #parentTrees: ParentTrees;
   readonly #now: () => Date;
   #filter: PathFilter;
 
@@ -98,6 +98,7 @@ export class Backup {
     private readonly lock: LockHandle,
   ) {
     this.#session = repo.startWrite();
+    this.#parentTrees = new ParentTrees(repo);
     this.#saver = new ContentSaver(
       this.#session,
       repo.chunker(),
@@ -324,7 +325,7 @@ export class Backup {
     const same = sameStats(parent, s);
     const node = same ? parent : metadataNode(encodeName(name), "file", s);
     if (!unchanged(node, parent) || !parent.content?.every((id) => this.#session.has(id))) return undefined;
-    if (!this.#filter.includesFile(path.toString("utf8"))) return null;
+    if (this.#filter.hasIncludes && !this.#filter.includesFile(path.toString("utf8"))) return null;
     this.#state.files++;
     this.#state.filesUnchanged++;
     this.#unchangedBytes += node.size;
@@ -369,7 +370,7 @@ export class Backup {
     const { previous, byName: parentNodes } = await this.#parentEntries(parent);
     const children = names
       .map((name) => ({ name, path: joinPath(path, name) }))
-      .filter((c) => !this.#filter.excludes(c.path.toString("utf8")));
+      .filter((c) => !this.#filter.hasExcludes || !this.#filter.excludes(c.path.toString("utf8")));
     // Synchronous lstat: one direct system call each, where the promise
     // version costs a thread-pool round trip; for a tree of mostly
     // unchanged small files this is most of the backup's time.
@@ -383,7 +384,7 @@ export class Backup {
     });
     // Files are read concurrently (bounded by #files) to hide per-file I/O
     // latency; directories are walked one at a time to bound memory.
-    const nodes: Promise<TreeNode | undefined>[] = [];
+    const nodes: (TreeNode | undefined | Promise<TreeNode | undefined>)[] = [];
     for (const [i, c] of children.entries()) {
       const s = stats[i];
       if (!s) continue;
@@ -391,7 +392,7 @@ export class Backup {
       if (s.isFile()) {
         const reused = this.#reuseUnchanged(c.path, c.name, s, prev);
         if (reused !== undefined) {
-          nodes.push(Promise.resolve(reused ?? undefined));
+          nodes.push(reused ?? undefined);
           continue;
         }
         const weight = fileWeight(s.size);
@@ -402,10 +403,11 @@ export class Backup {
         node.catch(() => {});
         nodes.push(node);
       } else {
-        nodes.push(Promise.resolve(await this.#archive(c.path, c.name, s, prev, rootDev)));
+        nodes.push(await this.#archive(c.path, c.name, s, prev, rootDev));
       }
     }
     const archived = (await Promise.all(nodes)).filter((n): n is TreeNode => n !== undefined);
+    this.#parentTrees.leave(previous);
     const asBefore =
       previous !== undefined &&
       archived.length === previous.length &&
@@ -419,26 +421,9 @@ export class Backup {
   ): Promise<{ previous: TreeNode[] | undefined; byName: Map<string, TreeNode> }> {
     const byName = new Map<string, TreeNode>();
     if (!parent?.subtree) return { previous: undefined, byName };
-    const tree = await this.#parentTree(parent.subtree);
-    for (const n of tree?.nodes ?? []) {
-      byName.set(nodeNameBytes(n).toString("latin1"), n);
-      // Start loading the subdirectories' parent trees now; the walk reaches
-      // them next and finds them loaded instead of waiting for each in turn.
-      if (n.type === "dir" && n.subtree) this.#parentTree(n.subtree);
-    }
+    const tree = await this.#parentTrees.take(parent.subtree);
+    for (const n of tree?.nodes ?? []) byName.set(nodeNameBytes(n).toString("latin1"), n);
     return { previous: tree?.nodes, byName };
-  }
-
-  /** A parent-snapshot tree, loaded once; a missing or damaged one just means "no parent here". */
-  #parentTree(id: string): Promise<Tree | undefined> {
-    let pending = this.#parentTrees.get(id);
-    if (!pending) {
-      pending = loadTree(this.repo, id).catch(() => undefined);
-      this.#parentTrees.set(id, pending);
-    } else {
-      this.#parentTrees.delete(id);
-    }
-    return pending;
   }
 
   async #emptyTree(): Promise<string> {

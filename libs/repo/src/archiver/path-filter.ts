@@ -15,6 +15,15 @@ export class PathFilter {
     this.#include = include.map((p) => compile(p, "include"));
   }
 
+  /** Whether any exclude pattern is set: without one, no path needs to be turned into text for it. */
+  get hasExcludes(): boolean {
+    return this.#exclude.length > 0;
+  }
+
+  get hasIncludes(): boolean {
+    return this.#include.length > 0;
+  }
+
   excludes(path: string): boolean {
     return this.#exclude.some((m) => m(path));
   }

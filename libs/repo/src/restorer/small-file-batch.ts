@@ -1,6 +1,7 @@
 import type { FileHandle } from "../backend/backend.js";
 import type { BlobLocation } from "../index/master-index.js";
 import type { FileToWrite, FileWriteResult } from "../pack/blob-workers.js";
+import { mergeRanges, type PackRange, rangeIndexOf } from "../pack/pack-ranges.js";
 import type { Repository } from "../repository.js";
 import type { TreeNode } from "../tree/tree-node.js";
 import { mtimeSeconds } from "./restore-fs.js";
@@ -46,17 +47,9 @@ interface Waiting {
 // and a few pack reads for many files instead of a read and a message each.
 const BATCH_FILES = 32;
 const BATCH_BYTES = 1024 * 1024;
-// Blobs of one pack closer than this are read in one go: reading a gap
-// costs less than another system call (small files' blobs sit side by side
-// in the order they were backed up).
-const MERGE_GAP = 64 * 1024;
-const MAX_RANGE = 8 * 1024 * 1024;
-
-interface Range {
-  pack: string;
-  offset: number;
-  end: number;
-}
+// Small files' blobs sit side by side in the order they were backed up:
+// neighbours within the gap are read in one go.
+const MERGE_LIMITS = { gap: 64 * 1024, maxRange: 8 * 1024 * 1024 };
 
 /**
  * Restores small files on the blob workers, in batches: the main thread
@@ -104,7 +97,7 @@ export class SmallFileBatcher {
     for (const [i, w] of batch.entries()) if (!located[i]) w.resolve(undefined);
     if (ready.length === 0) return;
     const blobs = located.filter((l) => l !== undefined).flat();
-    const ranges = mergeRanges(blobs);
+    const ranges = mergeRanges(blobs, MERGE_LIMITS);
     let data: Buffer[];
     try {
       data = await Promise.all(ranges.map((r) => this.repo.backend.load(packHandle(r.pack), span(r))));
@@ -139,28 +132,10 @@ function locate(repo: BatchRepository, node: TreeNode): (BlobLocation & { id: st
   return out;
 }
 
-/** Pack ranges covering `blobs`, sorted, neighbours within MERGE_GAP joined. */
-function mergeRanges(blobs: readonly BlobLocation[]): Range[] {
-  const sorted = [...blobs].sort((a, b) =>
-    a.pack === b.pack ? a.offset - b.offset : a.pack < b.pack ? -1 : 1,
-  );
-  const ranges: Range[] = [];
-  for (const b of sorted) {
-    const last = ranges.at(-1);
-    const end = b.offset + b.length;
-    if (last && last.pack === b.pack && b.offset <= last.end + MERGE_GAP && end - last.offset <= MAX_RANGE) {
-      last.end = Math.max(last.end, end);
-    } else {
-      ranges.push({ pack: b.pack, offset: b.offset, end });
-    }
-  }
-  return ranges;
-}
-
 function toMessage(
   file: SmallFile,
   locs: readonly (BlobLocation & { id: string })[],
-  ranges: readonly Range[],
+  ranges: readonly PackRange[],
 ) {
   const { node } = file;
   const message: FileToWrite = {
@@ -172,8 +147,8 @@ function toMessage(
     chown: file.chown,
     mtime: mtimeSeconds(node),
     blobs: locs.map((l) => {
-      const range = ranges.findIndex((r) => r.pack === l.pack && r.offset <= l.offset && l.offset < r.end);
-      const r = ranges[range] as Range;
+      const range = rangeIndexOf(ranges, l.pack, l.offset);
+      const r = ranges[range] as PackRange;
       return { id: l.id, rawLength: l.rawLength, range, offset: l.offset - r.offset, length: l.length };
     }),
   };
@@ -185,6 +160,6 @@ function packHandle(pack: string): FileHandle {
   return { type: "data", name: pack };
 }
 
-function span(r: Range): { offset: number; length: number } {
+function span(r: PackRange): { offset: number; length: number } {
   return { offset: r.offset, length: r.end - r.offset };
 }

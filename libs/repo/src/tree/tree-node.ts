@@ -61,7 +61,6 @@ export function encodeTarget(bytes: Buffer): { target: string } | { targetB64: s
 export function nodeNameBytes(node: TreeNode): Buffer {
   const bytes =
     node.nameB64 !== undefined ? Buffer.from(node.nameB64, "base64") : Buffer.from(node.name ?? "", "utf8");
-  const shown = JSON.stringify(node.name ?? node.nameB64 ?? "");
   if (
     bytes.length === 0 ||
     bytes.includes(0x2f) ||
@@ -70,7 +69,7 @@ export function nodeNameBytes(node: TreeNode): Buffer {
   ) {
     throw new RepoError(
       "unsafe_path",
-      `refusing tree entry ${shown}: a name must not be empty, ".", ".." or contain "/" or NUL`,
+      `refusing tree entry ${JSON.stringify(node.name ?? node.nameB64 ?? "")}: a name must not be empty, ".", ".." or contain "/" or NUL`,
     );
   }
   return bytes;
