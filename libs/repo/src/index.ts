@@ -82,4 +82,5 @@ export {
 } from "./snapshot/snapshot.js";
 export { findNode, loadTree, splitPath, type WalkedNode, walkTree } from "./tree/tree-io.js";
 export { type NodeType, nodeDisplayName, type Tree, type TreeNode } from "./tree/tree-node.js";
+export { type UnlockedRepository, unlockRepository } from "./unlock.js";
 export { type SavedBlob, WriteSession } from "./write-session.js";

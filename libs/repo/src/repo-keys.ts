@@ -29,16 +29,28 @@ export async function listKeys(backend: Backend): Promise<KeyInfo[]> {
   return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
-/** Finds the key file the password opens; wrong_password when none does. */
-export async function unlockMasterKey(
-  backend: Backend,
+export async function readKeyFiles(backend: Backend): Promise<{ name: string; file: KeyFile }[]> {
+  const keys = [];
+  for await (const f of backend.list("keys"))
+    keys.push({ name: f.name, file: await readKey(backend, f.name) });
+  return keys;
+}
+
+/**
+ * Finds the key file the password opens (wrong_password when none does),
+ * trying each in turn. The first key derivation
+ * starts before this returns, so a caller can go on while it runs.
+ */
+export async function openMasterKey(
+  keys: readonly { name: string; file: KeyFile }[],
   password: string,
+  location: string,
 ): Promise<{ master: MasterKey; keyName: string }> {
-  for await (const f of backend.list("keys")) {
-    const master = await unwrapMasterKey(await readKey(backend, f.name), password);
-    if (master) return { master, keyName: f.name };
+  for (const k of keys) {
+    const master = await unwrapMasterKey(k.file, password);
+    if (master) return { master, keyName: k.name };
   }
-  throw new RepoError("wrong_password", `the password does not open the repository at ${backend.location}`);
+  throw new RepoError("wrong_password", `the password does not open the repository at ${location}`);
 }
 
 export async function addKey(

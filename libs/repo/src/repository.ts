@@ -11,16 +11,10 @@ import { BlobWorkers } from "./pack/blob-workers.js";
 import { CoalescingPackReader } from "./pack/coalescing-pack-reader.js";
 import type { BlobType } from "./pack/pack-format.js";
 import { readPackHeader } from "./pack/pack-reader.js";
-import {
-  type ConfigFile,
-  defaultParams,
-  openParams,
-  type RepoParams,
-  readConfig,
-  sealConfig,
-} from "./repo-config.js";
+import { type ConfigFile, defaultParams, openParams, type RepoParams, sealConfig } from "./repo-config.js";
 import { type JsonFileType, loadJsonFile, saveJsonFile } from "./repo-files.js";
-import { addKey, unlockMasterKey } from "./repo-keys.js";
+import { addKey } from "./repo-keys.js";
+import { type UnlockedRepository, unlockRepository } from "./unlock.js";
 import { WriteSession } from "./write-session.js";
 
 /** Data blobs at least this big are decrypted on worker threads; smaller ones cost less than the hand-off. */
@@ -73,8 +67,11 @@ export class Repository {
   }
 
   static async open(backend: Backend, password: string): Promise<Repository> {
-    const config = await readConfig(backend);
-    const { master, keyName } = await unlockMasterKey(backend, password);
+    return Repository.unlocked(backend, await unlockRepository(backend, password));
+  }
+
+  /** The repository `unlockRepository` opened on `backend`. */
+  static unlocked(backend: Backend, { config, master, keyName }: UnlockedRepository): Repository {
     return new Repository(backend, master, config, openParams(master.encKey, config), keyName);
   }
 

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { LocalBackend, RepoError, Repository } from "@pwdr/repo";
 import { type Command, Option } from "commander";
+import { takeEarlyUnlock } from "./early-unlock.js";
 
 /** Options every repository command takes; environment variables fill what flags leave out. */
 export interface RepoOptions {
@@ -46,5 +47,8 @@ export function backendFor(opts: RepoOptions): LocalBackend {
 }
 
 export async function openRepository(opts: RepoOptions): Promise<Repository> {
-  return Repository.open(backendFor(opts), await readPassword(opts));
+  const backend = backendFor(opts);
+  const password = await readPassword(opts);
+  const unlocked = takeEarlyUnlock(backend.root, password);
+  return unlocked ? Repository.unlocked(backend, await unlocked) : Repository.open(backend, password);
 }
