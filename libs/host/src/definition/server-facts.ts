@@ -1,5 +1,3 @@
-import { Redis } from "ioredis";
-import pg from "pg";
 import { postgresConnection, redisConnection } from "./connections.js";
 import type { PostgresSourceDefinition, RedisSourceDefinition, SourceDefinition } from "./host-definition.js";
 
@@ -29,7 +27,8 @@ export async function serverFacts(
 
 async function postgresFacts(def: PostgresSourceDefinition, timeoutMs: number): Promise<ServerFacts> {
   const { binDir: _binDir, ...connection } = await postgresConnection(def);
-  const client = new pg.Client({
+  const { Client } = (await import("pg")).default;
+  const client = new Client({
     ...connection,
     database: connection.database ?? "postgres",
     connectionTimeoutMillis: timeoutMs,
@@ -50,6 +49,7 @@ async function postgresFacts(def: PostgresSourceDefinition, timeoutMs: number): 
 }
 
 async function redisFacts(def: RedisSourceDefinition, timeoutMs: number): Promise<ServerFacts> {
+  const { Redis } = await import("ioredis");
   const client = new Redis({
     ...(await redisConnection(def)),
     lazyConnect: true,

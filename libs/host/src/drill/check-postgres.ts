@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import { postgresConnection } from "../definition/connections.js";
 import type { PostgresSourceDefinition } from "../definition/host-definition.js";
 import type { SourceOutcome } from "../recovery-point/recovery-point.js";
@@ -23,8 +23,9 @@ export async function checkPostgres(
   const tables = recordedTables(meta, outcome.counts ?? {});
   const connection = await postgresConnection(sandbox);
   const assertions: DrillAssertion[] = [];
+  const { Client } = (await import("pg")).default;
   for (const database of new Set(tables.map((t) => t.database))) {
-    const client = new pg.Client({ ...connection, database });
+    const client = new Client({ ...connection, database });
     client.on("error", () => {});
     await client.connect();
     try {

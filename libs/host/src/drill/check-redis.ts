@@ -1,4 +1,3 @@
-import { Redis } from "ioredis";
 import { redisConnection } from "../definition/connections.js";
 import type { RedisSourceDefinition } from "../definition/host-definition.js";
 import type { SourceOutcome } from "../recovery-point/recovery-point.js";
@@ -28,6 +27,7 @@ export async function checkRedis(
 
 async function keyCounts(sandbox: RedisSourceDefinition): Promise<Record<string, number>> {
   const { host, port, password } = await redisConnection(sandbox);
+  const { Redis } = await import("ioredis");
   const client = new Redis({
     host,
     port,

@@ -2,7 +2,6 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RepoError } from "@pwdr/repo";
-import { Redis } from "ioredis";
 import type { ServiceControl } from "../definition/host-definition.js";
 import { runCommand } from "../services/run-command.js";
 import {
@@ -138,6 +137,7 @@ async function startAndWait(
 }
 
 async function answersPing(port: number, password: string): Promise<boolean> {
+  const { Redis } = await import("ioredis");
   const client = new Redis({
     host: LOOPBACK,
     port,

@@ -1,10 +1,12 @@
-import pg from "pg";
+import type pg from "pg";
 import { clientConfig, type PgConnection } from "./pg-connection.js";
 import { connectFailed } from "./pg-errors.js";
 
 /** A connected client; connection failures become redacted `source_failed` errors. */
 export async function connect(conn: PgConnection, database: string): Promise<pg.Client> {
-  const client = new pg.Client(clientConfig(conn, database));
+  // Loaded on first use: most of what loads this module never connects.
+  const { Client } = (await import("pg")).default;
+  const client = new Client(clientConfig(conn, database));
   // A server that goes away mid-dump emits 'error' on an idle client; the pending query reports it.
   client.on("error", () => {});
   try {

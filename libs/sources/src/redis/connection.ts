@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { redisFailure } from "./failure.js";
 
 /** Where a Redis listens. The password is only ever handed to the client, never put in a message. */
@@ -24,7 +24,9 @@ export async function openRedis(
   connection: RedisConnection,
   options: { waitWhileLoading?: boolean } = {},
 ): Promise<Redis> {
-  const client = new Redis({
+  // Loaded on first use: most of what loads this module never connects.
+  const { Redis: RedisClient } = await import("ioredis");
+  const client = new RedisClient({
     host: connection.host,
     port: connection.port,
     ...(connection.password === undefined ? {} : { password: connection.password }),
