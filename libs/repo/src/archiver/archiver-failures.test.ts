@@ -53,4 +53,30 @@ describe("archiver failure paths", () => {
     expect(done.snapshot.summary.files).toBe(9);
     await after.close();
   });
+
+  it("fails with no_space from deep in a tree of directories; the next backup succeeds", async () => {
+    const { backend } = await tempRepository({ packSize: 256 * 1024 });
+    const src = join(await makeTempDir("pwdr-fail-"), "src");
+    for (let d = 0; d < 6; d++) {
+      for (let f = 0; f < 4; f++) {
+        await mkdir(join(src, `d${d}`, "sub"), { recursive: true });
+        await writeFile(join(src, `d${d}`, "sub", `f${f}.bin`), seededBytes(`${d}/${f}`, 120_000));
+      }
+    }
+    const faulty = await Repository.open(
+      new FaultyBackend(backend, [{ method: "save", type: "data", nth: 3, sticky: true, error: noSpace }]),
+      PASSWORD,
+    );
+    const failing = await Backup.start(faulty, {});
+    const err = await failing.addPath(src).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "no_space" });
+    await failing.abort();
+    await faulty.close();
+    const after = await Repository.open(backend, PASSWORD);
+    expect(await listSnapshots(after)).toHaveLength(0);
+    const retry = await Backup.start(after, {});
+    await retry.addPath(src);
+    expect((await retry.finish()).snapshot.summary.files).toBe(24);
+    await after.close();
+  });
 });

@@ -1,10 +1,12 @@
 import { chmod, mkdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@pwdr/test-harness";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import type { Backend } from "../backend/backend.js";
 import { isRepoError } from "../errors.js";
+import { Repository } from "../repository.js";
 import { listSnapshots } from "../snapshot/snapshot.js";
-import { seededBytes, tempRepository } from "../test-support/fixtures.js";
+import { PASSWORD, seededBytes, tempRepository, withoutStaging } from "../test-support/fixtures.js";
 import { findNode, splitPath, walkTree } from "../tree/tree-io.js";
 import { nodeDisplayName } from "../tree/tree-node.js";
 import { Backup } from "./archiver.js";
@@ -161,5 +163,45 @@ describe("archiver", () => {
     const err = await backup.addPath("/nonexistent/pwdr").catch((e: unknown) => e);
     expect(isRepoError(err, "invalid_argument")).toBe(true);
     expect((err as Error).message).toContain("/nonexistent/pwdr");
+  });
+
+  it("walks on to the next directories while earlier files are still being stored", async () => {
+    const { backend } = await tempRepository();
+    const src = join(await makeTempDir("pwdr-arch-"), "site");
+    for (let d = 0; d < 8; d++) {
+      await mkdir(join(src, `d${d}`), { recursive: true });
+      for (let f = 0; f < 2; f++)
+        await writeFile(join(src, `d${d}`, `f${f}.json`), seededBytes(`${d}/${f}`, 5000));
+    }
+    // Pack appends wait for the gate: no file is stored until it opens.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const gated: Backend = {
+      ...withoutStaging(backend),
+      stage: async (type) => {
+        const staged = await backend.stage(type);
+        return {
+          append: (parts) => gate.then(() => staged.append(parts)),
+          commit: (name) => staged.commit(name),
+          discard: () => staged.discard(),
+        };
+      },
+    };
+    const repo = await Repository.open(gated, PASSWORD);
+    const backup = await Backup.start(repo, {});
+    const added = backup.addPath(src);
+    try {
+      // Waiting for each directory's files before the next, the walk would stop in d0.
+      await vi.waitFor(() => expect(backup.progress.dirs).toBe(9), { timeout: 5_000 });
+    } finally {
+      open();
+    }
+    await added;
+    const { snapshot } = await backup.finish();
+    const files = (await filesOf(repo, snapshot.tree)).filter((f) => f.startsWith("file:"));
+    expect(files).toHaveLength(16);
+    await repo.close();
   });
 });

@@ -8,7 +8,14 @@ import type { LockHandle } from "../lock/lock-handle.js";
 import type { Repository } from "../repository.js";
 import { type Snapshot, type SnapshotEntry, saveSnapshot } from "../snapshot/snapshot.js";
 import { joinPath, loadTree, saveTree, splitPath } from "../tree/tree-io.js";
-import { encodeName, encodeTarget, nodeNameBytes, type Tree, type TreeNode } from "../tree/tree-node.js";
+import {
+  encodeName,
+  encodeTarget,
+  nodeNameBytes,
+  nodeNameKey,
+  type Tree,
+  type TreeNode,
+} from "../tree/tree-node.js";
 import type { WriteSession } from "../write-session.js";
 import { ContentSaver } from "./content-saver.js";
 import { Budget } from "./limiter.js";
@@ -59,6 +66,9 @@ export interface BackupResult {
 
 type StreamNodeOptions = { mode?: number; mtime?: Date };
 
+/** A directory the walk has passed; its node once its files are stored (wrapped, so awaiting the start does not wait for that). */
+type StartedDir = { node: Promise<TreeNode> };
+
 interface ArchivedDir {
   nodes: TreeNode[];
   /** The nodes are the parent snapshot's own node objects for this directory, all of them, in order. */
@@ -89,6 +99,8 @@ export class Backup {
   #unchangedBytes = 0;
   readonly #files = new Budget(FILES_IN_FLIGHT);
   readonly #parentTrees: ParentTrees;
+  /** The first file failure that is the repository's (a RepoError), not the file's: no new work starts after it. */
+  #fatal: unknown;
   readonly #now: () => Date;
   #filter: PathFilter;
 
@@ -150,6 +162,11 @@ export class Backup {
     return this.#warnings;
   }
 
+  /** Where the backup is now (what `onProgress` reports at most a few times a second). */
+  get progress(): BackupProgress {
+    return { ...this.#state };
+  }
+
   /** Backs up a file or directory tree at its absolute path. */
   async addPath(path: string): Promise<void> {
     const abs = resolve(path);
@@ -168,7 +185,7 @@ export class Backup {
     this.#paths.push(abs);
     if (!last) {
       // "/" itself: its entries become the root's entries.
-      const { nodes } = await this.#archiveDir(Buffer.from("/"), parentNode, stats.dev);
+      const { nodes } = await (await this.#walkDir(Buffer.from("/"), parentNode, stats.dev)).done;
       for (const n of nodes) this.#root.add(nodeNameBytes(n), n);
       return;
     }
@@ -296,19 +313,39 @@ export class Backup {
     this.#state.currentPath = path.toString("utf8");
     if (type === "file") return this.#archiveFile(path, node, parent);
     if (type === "symlink") return { ...node, ...encodeTarget(await readlink(path, { encoding: "buffer" })) };
-    if (type === "dir") {
-      this.#state.dirs++;
-      if (this.options.oneFileSystem && s.dev !== rootDev)
-        return { ...node, subtree: await this.#emptyTree() };
-      const previous = parent?.type === "dir" ? parent : undefined;
-      const { nodes, asBefore } = await this.#archiveDir(path, previous, rootDev);
+    if (type === "dir") return (await this.#startDir(path, node, s, parent, rootDev)).node;
+    return node;
+  }
+
+  /**
+   * Walks a directory now (its subdirectories too, depth first) and starts
+   * reading its files; its node comes once they are stored. The walk goes on
+   * meanwhile: waiting for each directory's last files before the next one
+   * drained the pipeline hundreds of times in a tree of small files.
+   */
+  async #startDir(
+    path: Buffer,
+    node: TreeNode,
+    s: BigIntStats,
+    parent: TreeNode | undefined,
+    rootDev: bigint,
+  ): Promise<StartedDir> {
+    this.#state.dirs++;
+    if (this.options.oneFileSystem && s.dev !== rootDev) {
+      return { node: this.#emptyTree().then((subtree) => ({ ...node, subtree })) };
+    }
+    const previous = parent?.type === "dir" ? parent : undefined;
+    const { done } = await this.#walkDir(path, previous, rootDev);
+    const finished = done.then(async ({ nodes, asBefore }): Promise<TreeNode> => {
       // A directory whose entries are all the parent's own nodes has the parent's tree: no need to encode and hash it again.
       if (asBefore && previous?.subtree && this.#session.has(previous.subtree)) {
         return sameStats(previous, s) ? previous : { ...node, subtree: previous.subtree };
       }
       return { ...node, subtree: (await saveTree(this.#session, { nodes })).id };
-    }
-    return node;
+    });
+    // Awaited by the parent directory; a failure meanwhile is not unhandled.
+    finished.catch(() => {});
+    return { node: finished };
   }
 
   /**
@@ -358,14 +395,23 @@ export class Backup {
     }
   }
 
-  /** A directory's entries; `asBefore` when they are exactly the parent snapshot's nodes of it, in order. */
-  async #archiveDir(path: Buffer, parent: TreeNode | undefined, rootDev: bigint): Promise<ArchivedDir> {
+  /**
+   * Walks a directory: lists and stats its entries, starts reading its
+   * files (bounded by #files) and walks its subdirectories, depth first.
+   * `done` resolves with its entries once they are all stored; `asBefore`
+   * when they are exactly the parent snapshot's nodes of it, in order.
+   */
+  async #walkDir(
+    path: Buffer,
+    parent: TreeNode | undefined,
+    rootDev: bigint,
+  ): Promise<{ done: Promise<ArchivedDir> }> {
     let names: Buffer[];
     try {
       names = readdirSync(path, { encoding: "buffer" }).sort(Buffer.compare);
     } catch (err) {
       this.#warn(path, err);
-      return { nodes: [], asBefore: false };
+      return { done: Promise.resolve({ nodes: [], asBefore: false }) };
     }
     const { previous, byName: parentNodes } = await this.#parentEntries(parent);
     const children = names
@@ -382,10 +428,10 @@ export class Backup {
         return undefined;
       }
     });
-    // Files are read concurrently (bounded by #files) to hide per-file I/O
-    // latency; directories are walked one at a time to bound memory.
     const nodes: (TreeNode | undefined | Promise<TreeNode | undefined>)[] = [];
     for (const [i, c] of children.entries()) {
+      // A file that failed for good (the repository, not the file) ends the walk.
+      if (this.#fatal) throw this.#fatal;
       const s = stats[i];
       if (!s) continue;
       const prev = parentNodes.get(c.name.toString("latin1"));
@@ -395,24 +441,42 @@ export class Backup {
           nodes.push(reused ?? undefined);
           continue;
         }
-        const weight = fileWeight(s.size);
-        await this.#files.acquire(weight);
-        const node = this.#archive(c.path, c.name, s, prev, rootDev).finally(() =>
-          this.#files.release(weight),
-        );
-        node.catch(() => {});
-        nodes.push(node);
+        nodes.push((await this.#startFile(c.path, c.name, s, prev, rootDev)).node);
+      } else if (s.isDirectory()) {
+        const dir = metadataNode(encodeName(c.name), "dir", s);
+        nodes.push((await this.#startDir(c.path, dir, s, prev, rootDev)).node);
       } else {
         nodes.push(await this.#archive(c.path, c.name, s, prev, rootDev));
       }
     }
-    const archived = (await Promise.all(nodes)).filter((n): n is TreeNode => n !== undefined);
-    this.#parentTrees.leave(previous);
-    const asBefore =
-      previous !== undefined &&
-      archived.length === previous.length &&
-      archived.every((n, i) => n === previous[i]);
-    return { nodes: archived, asBefore };
+    const done = Promise.all(nodes).then((all) => {
+      const archived = all.filter((n): n is TreeNode => n !== undefined);
+      this.#parentTrees.leave(previous);
+      const asBefore =
+        previous !== undefined &&
+        archived.length === previous.length &&
+        archived.every((n, i) => n === previous[i]);
+      return { nodes: archived, asBefore };
+    });
+    done.catch(() => {});
+    return { done };
+  }
+
+  /** Starts reading a file once the in-flight budget allows; its node comes once it is stored (wrapped, as StartedDir). */
+  async #startFile(
+    path: Buffer,
+    name: Buffer,
+    s: BigIntStats,
+    prev: TreeNode | undefined,
+    rootDev: bigint,
+  ): Promise<{ node: Promise<TreeNode | undefined> }> {
+    const weight = fileWeight(s.size);
+    await this.#files.acquire(weight);
+    const node = this.#archive(path, name, s, prev, rootDev).finally(() => this.#files.release(weight));
+    node.catch((err: unknown) => {
+      this.#fatal ??= err;
+    });
+    return { node };
   }
 
   /** The parent snapshot's nodes of a directory, in tree order and by raw name (latin1). */
@@ -422,7 +486,7 @@ export class Backup {
     const byName = new Map<string, TreeNode>();
     if (!parent?.subtree) return { previous: undefined, byName };
     const tree = await this.#parentTrees.take(parent.subtree);
-    for (const n of tree?.nodes ?? []) byName.set(nodeNameBytes(n).toString("latin1"), n);
+    for (const n of tree?.nodes ?? []) byName.set(nodeNameKey(n), n);
     return { previous: tree?.nodes, byName };
   }
 

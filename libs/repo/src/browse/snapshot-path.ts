@@ -2,7 +2,7 @@ import { RepoError } from "../errors.js";
 import type { Repository } from "../repository.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 import { loadTree, splitPath } from "../tree/tree-io.js";
-import { nodeNameBytes, type Tree, type TreeNode } from "../tree/tree-node.js";
+import { nodeNameBytes, nodeNameKey, type Tree, type TreeNode } from "../tree/tree-node.js";
 
 /** A path inside a snapshot, resolved to its node and the directory nodes above it. */
 export interface ResolvedPath {
@@ -46,7 +46,7 @@ export async function loadCheckedTree(repo: Pick<Repository, "loadBlob">, id: st
   const tree = await loadTree(repo, id);
   const seen = new Set<string>();
   for (const node of tree.nodes) {
-    const key = nodeNameBytes(node).toString("latin1");
+    const key = nodeNameKey(node);
     if (seen.has(key)) {
       throw new RepoError(
         "unsafe_path",

@@ -75,6 +75,19 @@ export function nodeNameBytes(node: TreeNode): Buffer {
   return bytes;
 }
 
+/** Printable ASCII without "/", and not "." or "..": the name's bytes are its characters. */
+const PLAIN_NAME = /^(?!\.\.?$)[\x20-\x2e\x30-\x7e]+$/;
+
+/**
+ * The node's name bytes as a latin1 string (one character per byte), for
+ * maps keyed by name; refuses unsafe names as nodeNameBytes does. A plain
+ * ASCII name is its own key, with no buffer made for it.
+ */
+export function nodeNameKey(node: TreeNode): string {
+  if (node.nameB64 === undefined && node.name !== undefined && PLAIN_NAME.test(node.name)) return node.name;
+  return nodeNameBytes(node).toString("latin1");
+}
+
 export function nodeTargetBytes(node: TreeNode): Buffer {
   return node.targetB64 !== undefined
     ? Buffer.from(node.targetB64, "base64")
