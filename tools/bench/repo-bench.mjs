@@ -1,8 +1,12 @@
 // Repository benchmark: PWDR against restic and borg on the same data, in
-// the same run. Phases (each tool in turn, the order rotated per run so no
-// tool always reads a warm page cache): first backup, no-change backup,
-// backup after changing 1% of the files, full restore, check reading all
-// data; plus repository size and peak RSS per phase (GNU time).
+// the same run. Phases (each tool in turn, the order rotated per run):
+// first backup, no-change backup, backup after changing 1% of the files,
+// full restore, check reading all data; plus repository size and peak RSS
+// per phase (GNU time). Every step starts from the same cache state: what it
+// reads (the source for a backup, the tool's repository for a restore or
+// check) is read into the page cache first, and dirty pages are flushed. borg
+// drops the page cache of every file it reads (posix_fadvise DONTNEED), so
+// without this the tool after borg read its input from disk.
 //
 // usage: node tools/bench/repo-bench.mjs [--scale 0.25] [--runs 3] [--dir /var/tmp/pwdr-bench] [--tools pwdr,restic,borg]
 // Installs restic, borgbackup and time from Debian when missing (never a test dependency).
@@ -107,6 +111,11 @@ function dataset(base, scale) {
   return ref;
 }
 
+/** Reads every file under `dir`, so the next step finds it in the page cache. */
+function warmPageCache(dir) {
+  sh("sh", ["-c", 'find "$1" -type f -print0 | xargs -0 -r cat > /dev/null', "warm", dir]);
+}
+
 function oneRun(base, ref, names, run) {
   const work = join(base, "work");
   rmSync(work, { recursive: true, force: true });
@@ -118,8 +127,9 @@ function oneRun(base, ref, names, run) {
     rmSync(repos[n], { recursive: true, force: true });
     tools[n].init(repos[n]);
   }
-  const phase = (key, fn) => {
+  const phase = (key, reads, fn) => {
     for (const n of order) {
+      warmPageCache(reads(n));
       // Flush the previous step's dirty pages first, so no tool pays for
       // another's writeback.
       sh("sync", []);
@@ -131,18 +141,20 @@ function oneRun(base, ref, names, run) {
       );
     }
   };
-  phase("first", (n) => tools[n].backup(repos[n], work));
-  phase("nochange", (n) => tools[n].backup(repos[n], work));
+  const source = () => work;
+  const repo = (n) => repos[n];
+  phase("first", source, (n) => tools[n].backup(repos[n], work));
+  phase("nochange", source, (n) => tools[n].backup(repos[n], work));
   sh("node", [join(SHARED_BENCH, "mutate.mjs"), String(run + 1), join(work, "data"), join(work, "logs")]);
-  phase("changed1pct", (n) => tools[n].backup(repos[n], work));
-  phase("restore", (n) => {
+  phase("changed1pct", source, (n) => tools[n].backup(repos[n], work));
+  phase("restore", repo, (n) => {
     const target = join(base, `restore-${n}`);
     rmSync(target, { recursive: true, force: true });
     const r = tools[n].restore(repos[n], target);
     rmSync(target, { recursive: true, force: true });
     return r;
   });
-  phase("check", (n) => tools[n].check(repos[n]));
+  phase("check", repo, (n) => tools[n].check(repos[n]));
   for (const n of names) result[n].repoMiB = Math.round(duBytes(repos[n]) / 1048576);
   return result;
 }
