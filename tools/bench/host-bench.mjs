@@ -31,7 +31,7 @@
 // runbook's `pg_dump | gzip`, `redis-cli save` + copy of dump.rdb and
 // `tar czf` of the trees. Peak RSS of the agent: issue 5 wants < 150 MB.
 //
-// usage: node tools/bench/host-bench.mjs [--scale 0.1] [--runs 3] [--dir /var/tmp/pwdr-host-bench] [--json results.json]
+// usage: node tools/bench/host-bench.mjs [--scale 0.1] [--runs 3] [--dir /var/tmp/pwdr-host-bench] [--json results.json] [--cpu-prof DIR]
 // Starts a throwaway PostgreSQL and Redis with @pwdr/test-harness and removes them and --dir at the end,
 // also on error or Ctrl-C.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -68,6 +68,8 @@ const { values: opt } = parseArgs({
     runs: { type: "string", default: "3" },
     dir: { type: "string", default: "/var/tmp/pwdr-host-bench" },
     json: { type: "string" },
+    // Writes a V8 CPU profile of each PWDR restore (main thread and workers) into this directory.
+    "cpu-prof": { type: "string" },
   },
 });
 const TARGET_RATIO = 1.5;
@@ -114,12 +116,13 @@ const STEP_OF_KIND = {
 };
 
 function restorePwdr(h) {
-  const r = timed("node", [RUNNER, "restore", h.repo, h.definitionFile]);
+  const profile = opt["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", resolve(opt["cpu-prof"])] : [];
+  const r = timed("node", [...profile, RUNNER, "restore", h.repo, h.definitionFile]);
   const report = JSON.parse(r.stdout.trim().split("\n").at(-1));
   const steps = Object.fromEntries(report.steps.map((s) => [STEP_OF_KIND[s.kind], s.durationMs / 1000]));
   // What restoreHost does not see: Node start-up, imports, opening the repository and loading its index.
   steps.outside = r.secs - report.durationMs / 1000;
-  return { steps, phases: report.phases, secs: r.secs, rssMiB: r.rssMiB };
+  return { steps, phases: report.phases, secs: r.secs, cpuSecs: r.cpuSecs, rssMiB: r.rssMiB };
 }
 
 /** The agent's config for the same host, into `repo`; the password comes from the environment. */
@@ -216,7 +219,7 @@ function oneRun(h, raw, want, run) {
       .map(([k, v]) => `${k} ${v.toFixed(2)}`)
       .join(", ");
     console.error(
-      `run ${run + 1} ${n.padEnd(4)} ${result[n].secs.toFixed(2)} s  ${result[n].rssMiB} MiB RSS  (${steps})`,
+      `run ${run + 1} ${n.padEnd(4)} ${result[n].secs.toFixed(2)} s  ${result[n].cpuSecs.toFixed(2)} CPU s  ${result[n].rssMiB} MiB RSS  (${steps})`,
     );
   }
   result.ratio = result.pwdr.secs / result.raw.secs;

@@ -268,6 +268,7 @@ export function restoreRaw(h, raw, timeFile) {
   return {
     steps: { postgres: pg.secs, redis: redis.secs, files: tar.secs },
     secs: pg.secs + redis.secs + tar.secs,
+    cpuSecs: pg.cpuSecs + redis.cpuSecs + tar.cpuSecs,
     rssMiB: Math.max(pg.rssMiB, redis.rssMiB, tar.rssMiB),
   };
 }
