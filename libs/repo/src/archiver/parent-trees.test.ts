@@ -1,22 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { craftedNode } from "../test-support/craft-snapshot.js";
 import { encodeTree, type Tree, type TreeNode } from "../tree/tree-node.js";
 import { ParentTrees } from "./parent-trees.js";
 
 function node(name: string, subtree?: string): TreeNode {
-  return {
-    name,
-    type: subtree ? "dir" : "file",
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    mtimeNs: "0",
-    ctimeNs: "0",
-    size: 0,
-    inode: "0",
-    dev: "0",
-    links: 1,
-    ...(subtree ? { subtree } : { content: [] }),
-  };
+  return subtree ? craftedNode(name, "dir", { subtree }) : craftedNode(name, "file", { content: [] });
 }
 
 /**

@@ -327,7 +327,11 @@ export class LocalBackend implements Backend {
     // another, each listing and stat waits for the thread pool in turn.
     const listing = dirs.map(() => undefined as Promise<FileInfo[]> | undefined);
     const start = (i: number) => {
-      if (i < dirs.length) listing[i] ??= this.#files(dirs[i] as string);
+      if (i >= dirs.length || listing[i]) return;
+      const files = this.#files(dirs[i] as string);
+      // Awaited when the iteration reaches it; a caller that stops early leaves it unawaited.
+      files.catch(() => {});
+      listing[i] = files;
     };
     for (let i = 0; i < dirs.length; i++) {
       for (let ahead = i; ahead < i + LIST_WINDOW; ahead++) start(ahead);

@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { craftedNode } from "../test-support/craft-snapshot.js";
 import { encodeName, nodeNameBytes, nodeNameKey, type TreeNode } from "./tree-node.js";
 
+/** A file node named as the archiver names it: `name` when the bytes are UTF-8, `nameB64` otherwise. */
 function named(name: { name: string } | { nameB64: string }): TreeNode {
-  return {
-    ...name,
-    type: "file",
-    mode: 0,
-    uid: 0,
-    gid: 0,
-    mtimeNs: "0",
-    ctimeNs: "0",
-    size: 0,
-    inode: "0",
-    dev: "0",
-    links: 1,
-  };
+  const { name: _placeholder, ...node } = craftedNode("placeholder", "file");
+  return { ...node, ...name };
 }
 
 describe("node name keys", () => {
