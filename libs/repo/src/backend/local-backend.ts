@@ -1,13 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { constants, type Dirent, readSync } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { constants, type Dirent, readdirSync, readSync, statSync } from "node:fs";
+import { mkdir, open, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { RepoError } from "../errors.js";
 import type { Backend, FileHandle, FileInfo, FileType, StagedFile } from "./backend.js";
 
 const NAME = /^[0-9a-f]{64}$/;
-/** Directories listed at once by `list`. */
-const LIST_WINDOW = 64;
 type FsHandle = Awaited<ReturnType<typeof open>>;
 
 /**
@@ -17,6 +15,14 @@ type FsHandle = Awaited<ReturnType<typeof open>>;
  * small blobs).
  */
 const SYNC_READ = 64 * 1024;
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.size;
+  } catch {
+    return undefined;
+  }
+}
 
 async function readRange(
   fh: FsHandle,
@@ -323,37 +329,19 @@ export class LocalBackend implements Backend {
             .filter((d) => d.isDirectory())
             .map((d) => join(this.root, "data", d.name))
         : [join(this.root, type)];
-    // The 256 pack directories are listed a window at a time: one after
-    // another, each listing and stat waits for the thread pool in turn.
-    const listing = dirs.map(() => undefined as Promise<FileInfo[]> | undefined);
-    const start = (i: number) => {
-      if (i >= dirs.length || listing[i]) return;
-      const files = this.#files(dirs[i] as string);
-      // Awaited when the iteration reaches it; a caller that stops early leaves it unawaited.
-      files.catch(() => {});
-      listing[i] = files;
-    };
-    for (let i = 0; i < dirs.length; i++) {
-      for (let ahead = i; ahead < i + LIST_WINDOW; ahead++) start(ahead);
-      yield* await (listing[i] as Promise<FileInfo[]>);
-      listing[i] = undefined;
-    }
+    for (const dir of dirs) yield* await this.#files(dir);
   }
 
   /** The repository files in one directory (temporary files skipped) with their sizes. */
   async #files(dir: string): Promise<FileInfo[]> {
-    const names = (await this.#entries(dir))
-      .filter((e) => e.isFile() && NAME.test(e.name))
-      .map((e) => e.name);
-    const sizes = await Promise.all(
-      names.map((n) =>
-        stat(join(dir, n)).then(
-          (s) => s.size,
-          () => undefined,
-        ),
-      ),
-    );
-    return names.flatMap((name, i) => (sizes[i] === undefined ? [] : [{ name, size: sizes[i] }]));
+    const files: FileInfo[] = [];
+    for (const e of await this.#entries(dir)) {
+      if (!e.isFile() || !NAME.test(e.name)) continue;
+      // Gone meanwhile (a prune removed it) or unreadable: not listed.
+      const size = sizeOf(join(dir, e.name));
+      if (size !== undefined) files.push({ name: e.name, size });
+    }
+    return files;
   }
 
   async remove(handle: FileHandle): Promise<void> {
@@ -391,9 +379,14 @@ export class LocalBackend implements Backend {
     return removed;
   }
 
+  /**
+   * Synchronous, as `sizeOf`: listing a repository is a few hundred short
+   * system calls (256 pack directories, a stat per file), where each promise
+   * would wait for the thread pool in turn (20 ms for an almost empty one).
+   */
   async #entries(dir: string): Promise<Dirent[]> {
     try {
-      return await readdir(dir, { withFileTypes: true });
+      return readdirSync(dir, { withFileTypes: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") {
         if (!(await this.#rootExists()))
