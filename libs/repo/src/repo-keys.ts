@@ -29,24 +29,35 @@ export async function listKeys(backend: Backend): Promise<KeyInfo[]> {
   return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
-export async function readKeyFiles(backend: Backend): Promise<{ name: string; file: KeyFile }[]> {
-  const keys = [];
-  for await (const f of backend.list("keys"))
-    keys.push({ name: f.name, file: await readKey(backend, f.name) });
+/** A key file as read: its content, or why it could not be read (reported if the unlock reaches it). */
+export type ReadKeyFile = { name: string; file: KeyFile } | { name: string; error: unknown };
+
+export async function readKeyFiles(backend: Backend): Promise<ReadKeyFile[]> {
+  const keys: ReadKeyFile[] = [];
+  for await (const f of backend.list("keys")) {
+    keys.push(
+      await readKey(backend, f.name).then(
+        (file) => ({ name: f.name, file }),
+        (error: unknown) => ({ name: f.name, error }),
+      ),
+    );
+  }
   return keys;
 }
 
 /**
  * Finds the key file the password opens (wrong_password when none does),
- * trying each in turn. The first key derivation
- * starts before this returns, so a caller can go on while it runs.
+ * trying each in turn; an unreadable one fails the unlock when reached. The
+ * first key derivation starts before this returns, so a caller can go on
+ * while it runs.
  */
 export async function openMasterKey(
-  keys: readonly { name: string; file: KeyFile }[],
+  keys: readonly ReadKeyFile[],
   password: string,
   location: string,
 ): Promise<{ master: MasterKey; keyName: string }> {
   for (const k of keys) {
+    if ("error" in k) throw k.error;
     const master = await unwrapMasterKey(k.file, password);
     if (master) return { master, keyName: k.name };
   }

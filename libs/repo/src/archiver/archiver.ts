@@ -414,42 +414,33 @@ export class Backup {
       return { done: Promise.resolve({ nodes: [], asBefore: false }) };
     }
     const { previous, byName: parentNodes } = await this.#parentEntries(parent);
-    const children = names
-      .map((name) => ({ name, path: joinPath(path, name) }))
-      .filter((c) => !this.#filter.hasExcludes || !this.#filter.excludes(c.path.toString("utf8")));
-    // Synchronous lstat: one direct system call each, where the promise
-    // version costs a thread-pool round trip; for a tree of mostly
-    // unchanged small files this is most of the backup's time.
-    const stats = children.map((c) => {
-      try {
-        return lstatSync(c.path, { bigint: true });
-      } catch (err) {
-        this.#warn(c.path, err);
-        return undefined;
-      }
-    });
     const nodes: (TreeNode | undefined | Promise<TreeNode | undefined>)[] = [];
-    for (const [i, c] of children.entries()) {
+    let pending = false;
+    for (const name of names) {
       // A file that failed for good (the repository, not the file) ends the walk.
       if (this.#fatal) throw this.#fatal;
-      const s = stats[i];
+      const childPath = joinPath(path, name);
+      if (this.#filter.hasExcludes && this.#filter.excludes(childPath.toString("utf8"))) continue;
+      const s = this.#lstat(childPath);
       if (!s) continue;
-      const prev = parentNodes.get(c.name.toString("latin1"));
+      const prev = parentNodes.get(name.toString("latin1"));
       if (s.isFile()) {
-        const reused = this.#reuseUnchanged(c.path, c.name, s, prev);
+        const reused = this.#reuseUnchanged(childPath, name, s, prev);
         if (reused !== undefined) {
           nodes.push(reused ?? undefined);
           continue;
         }
-        nodes.push((await this.#startFile(c.path, c.name, s, prev, rootDev)).node);
+        nodes.push((await this.#startFile(childPath, name, s, prev, rootDev)).node);
+        pending = true;
       } else if (s.isDirectory()) {
-        const dir = metadataNode(encodeName(c.name), "dir", s);
-        nodes.push((await this.#startDir(c.path, dir, s, prev, rootDev)).node);
+        const dir = metadataNode(encodeName(name), "dir", s);
+        nodes.push((await this.#startDir(childPath, dir, s, prev, rootDev)).node);
+        pending = true;
       } else {
-        nodes.push(await this.#archive(c.path, c.name, s, prev, rootDev));
+        nodes.push(await this.#archive(childPath, name, s, prev, rootDev));
       }
     }
-    const done = Promise.all(nodes).then((all) => {
+    const settle = (all: readonly (TreeNode | undefined)[]): ArchivedDir => {
       const archived = all.filter((n): n is TreeNode => n !== undefined);
       this.#parentTrees.leave(previous);
       const asBefore =
@@ -457,9 +448,27 @@ export class Backup {
         archived.length === previous.length &&
         archived.every((n, i) => n === previous[i]);
       return { nodes: archived, asBefore };
-    });
+    };
+    // A directory of unchanged files is settled at once, without a promise per entry.
+    const done = pending
+      ? Promise.all(nodes).then(settle)
+      : Promise.resolve(settle(nodes as (TreeNode | undefined)[]));
     done.catch(() => {});
     return { done };
+  }
+
+  /**
+   * Synchronous lstat: one direct system call, where the promise version
+   * costs a thread-pool round trip; for a tree of mostly unchanged small
+   * files this is most of the backup's time.
+   */
+  #lstat(path: Buffer): BigIntStats | undefined {
+    try {
+      return lstatSync(path, { bigint: true });
+    } catch (err) {
+      this.#warn(path, err);
+      return undefined;
+    }
   }
 
   /** Starts reading a file once the in-flight budget allows; its node comes once it is stored (wrapped, as StartedDir). */
