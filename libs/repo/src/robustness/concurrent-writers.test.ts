@@ -87,6 +87,10 @@ describe("two writers at once", () => {
               SOURCES: JSON.stringify([join(base, host)]),
               READY_FILE: ready,
               GO_FILE: go,
+              // A backup of this data takes tens of milliseconds now; each
+              // pack commit waiting a little keeps both writers' pack writes
+              // spread wider than the few milliseconds between their starts.
+              SLOW_COMMIT_MS: "15",
             }),
           };
         });

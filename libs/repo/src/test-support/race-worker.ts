@@ -44,6 +44,8 @@ const OP = env("OP") as "backup" | "prune";
 const times: Record<string, number> = { spawned: now() };
 const events: FileEvent[] = [];
 const slowRemoveMs = Number(process.env.SLOW_REMOVE_MS ?? 0);
+/** Pack commits this much slower: keeps a writer's pack writes spread over time, so two writers' overlap. */
+const slowCommitMs = Number(process.env.SLOW_COMMIT_MS ?? 0);
 
 class LoggingBackend extends LocalBackend {
   override async save(handle: FileHandle, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
@@ -60,6 +62,7 @@ class LoggingBackend extends LocalBackend {
     return {
       append: (parts) => file.append(parts),
       commit: async (name) => {
+        if (slowCommitMs > 0) await sleep(slowCommitMs);
         await file.commit(name);
         events.push({ op: "save", type, name, t0, t1: now() });
       },
