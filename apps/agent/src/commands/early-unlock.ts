@@ -54,9 +54,14 @@ function stringOr(value: unknown, fallback: string | undefined): string | undefi
   return typeof value === "string" ? value : fallback;
 }
 
+/** A password file's password: its text without the one line ending an editor adds. */
+export function passwordFromFile(text: string): string {
+  return text.replace(/\r?\n$/, "");
+}
+
 function readPasswordFile(path: string): string | undefined {
   try {
-    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+    return passwordFromFile(readFileSync(path, "utf8"));
   } catch {
     return undefined;
   }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { LocalBackend, RepoError, Repository } from "@pwdr/repo";
 import { type Command, Option } from "commander";
-import { takeEarlyUnlock } from "./early-unlock.js";
+import { passwordFromFile, takeEarlyUnlock } from "./early-unlock.js";
 
 /** Options every repository command takes; environment variables fill what flags leave out. */
 export interface RepoOptions {
@@ -30,7 +30,7 @@ export async function readPassword(opts: RepoOptions): Promise<string> {
         `cannot read the password file ${opts.passwordFile}: ${err.code ?? err.message}`,
       );
     });
-    return text.replace(/\r?\n$/, "");
+    return passwordFromFile(text);
   }
   const env = process.env.PWDR_PASSWORD;
   if (env) return env;
