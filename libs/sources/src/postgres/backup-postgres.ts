@@ -77,6 +77,7 @@ async function backupDatabase(writer: DumpWriter, db: string, jobs: number): Pro
       name: t.name,
       rows: rows[i] ?? 0,
       path: tableDataPath(db, t.schema, t.name),
+      builds: t.builds,
     }));
     return { name: db, ...info, tables: manifestTables };
   } finally {

@@ -9,6 +9,8 @@ export interface TableRef {
 /** A table to dump, with its on-disk size to schedule the largest dumps first. */
 export interface ListedTable extends TableRef {
   bytes: number;
+  /** Its indexes and key constraints, as pg_restore lists them: see PgTableManifest.builds. */
+  builds: string[];
 }
 
 export interface DatabaseInfo {
@@ -22,11 +24,22 @@ export interface DatabaseInfo {
 /**
  * Ordinary tables whose rows pg_dump's data section holds; system schemas
  * and extension-owned tables are left to pg_dump's own rules (the
- * "other data" dump).
+ * "other data" dump). With each, the ids of what is built from its rows
+ * alone: its primary-key, unique and exclusion constraints (pg_constraint)
+ * and its other indexes (pg_class), as "<catalog oid> <object oid>".
  */
 export async function listTables(client: pg.Client): Promise<ListedTable[]> {
-  const r = await client.query<TableRef & { bytes: string }>(`
-    SELECT n.nspname AS schema, c.relname AS name, pg_table_size(c.oid) AS bytes
+  const r = await client.query<TableRef & { bytes: string; builds: string[] }>(`
+    SELECT n.nspname AS schema, c.relname AS name, pg_table_size(c.oid) AS bytes,
+           ARRAY(SELECT 'pg_constraint'::regclass::oid || ' ' || k.oid
+                   FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype IN ('p', 'u', 'x')
+                 UNION ALL
+                 SELECT 'pg_class'::regclass::oid || ' ' || i.indexrelid
+                   FROM pg_index i
+                  WHERE i.indrelid = c.oid
+                    AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+                                     WHERE k.conrelid = c.oid AND k.conindid = i.indexrelid
+                                       AND k.contype IN ('p', 'u', 'x'))) AS builds
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind = 'r'
        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -34,7 +47,7 @@ export async function listTables(client: pg.Client): Promise<ListedTable[]> {
        AND NOT EXISTS (SELECT 1 FROM pg_depend d
                         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
      ORDER BY 1, 2`);
-  return r.rows.map((t) => ({ schema: t.schema, name: t.name, bytes: Number(t.bytes) }));
+  return r.rows.map((t) => ({ schema: t.schema, name: t.name, bytes: Number(t.bytes), builds: t.builds }));
 }
 
 export async function countRows(client: pg.Client, t: TableRef): Promise<number> {

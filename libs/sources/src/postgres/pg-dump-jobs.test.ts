@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { databaseDumpJobs, databaseDumpPaths } from "./pg-dump-jobs.js";
 
 const tables = [
-  { schema: "public", name: "gps", bytes: 40 },
-  { schema: "public", name: "sessions", bytes: 5 },
-  { schema: "public", name: "wifi", bytes: 200 },
-  { schema: "public", name: "vendors", bytes: 1 },
+  { schema: "public", name: "gps", bytes: 40, builds: [] },
+  { schema: "public", name: "sessions", bytes: 5, builds: [] },
+  { schema: "public", name: "wifi", bytes: 200, builds: [] },
+  { schema: "public", name: "vendors", bytes: 1, builds: [] },
 ];
 
 describe("databaseDumpJobs", () => {

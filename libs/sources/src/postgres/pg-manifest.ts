@@ -22,4 +22,12 @@ export interface PgTableManifest {
   name: string;
   rows: number;
   path: string;
+  /**
+   * The post-data objects built from this table's rows alone (its indexes
+   * and primary-key, unique and exclusion constraints) as pg_restore's list
+   * names them, "<catalog oid> <object oid>": a restore builds them as soon
+   * as the table's rows are in. Absent in backups made before it was
+   * recorded; those build every index after all the data.
+   */
+  builds?: string[];
 }

@@ -2,23 +2,57 @@
  * Runs `fn` over `items` with at most `limit` at once. After the first
  * failure no new item starts; that failure is thrown once the running ones end.
  */
-export async function forEachLimited<T>(
+export function forEachLimited<T>(
   items: readonly T[],
   limit: number,
-  fn: (item: T) => Promise<void>,
+  fn: (item: T) => Promise<unknown>,
 ): Promise<void> {
-  let next = 0;
+  return forEachWithFollowUps(items, limit, async (item) => {
+    await fn(item);
+    return [];
+  });
+}
+
+/**
+ * forEachLimited where `fn` returns follow-up items, which run before the
+ * items still waiting (a table's indexes right after its rows).
+ */
+export function forEachWithFollowUps<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<readonly T[]>,
+): Promise<void> {
+  const queue = [...items];
+  let running = 0;
   let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (error) {
-        failure ??= { error };
+  return new Promise<void>((resolve, reject) => {
+    const settleIfIdle = () => {
+      if (running > 0 || (!failure && queue.length > 0)) return;
+      if (failure) reject(failure.error);
+      else resolve();
+    };
+    const startNext = () => {
+      while (!failure && running < Math.max(1, limit) && queue.length > 0) {
+        const item = queue.shift() as T;
+        running++;
+        Promise.resolve(item)
+          .then(fn)
+          .then(
+            (more) => {
+              if (more) queue.unshift(...more);
+            },
+            (error: unknown) => {
+              failure ??= { error };
+            },
+          )
+          .finally(() => {
+            running--;
+            startNext();
+            settleIfIdle();
+          });
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure) throw failure.error;
+    };
+    startNext();
+    settleIfIdle();
+  });
 }

@@ -1,17 +1,14 @@
-import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { finished } from "node:stream/promises";
 import { dumpFile, type Repository, type Snapshot } from "@pwdr/repo";
 import type pg from "pg";
 import { quoteIdent, withClient } from "./pg-client.js";
 import { dbnameArg, maintenanceDatabase, type PgConnection } from "./pg-connection.js";
 import { sourceFailed } from "./pg-errors.js";
 import { otherDataPath, postDataPath, preDataPath } from "./pg-layout.js";
-import type { PgDatabaseManifest } from "./pg-manifest.js";
-import { forEachLimited } from "./pg-parallel.js";
-import { runTool, runToolWithInput } from "./pg-tool.js";
+import type { PgDatabaseManifest, PgTableManifest } from "./pg-manifest.js";
+import { forEachWithFollowUps } from "./pg-parallel.js";
+import { PostDataArchive, type PostDataSplit, splitPostData, type TocEntry } from "./pg-post-data.js";
+import { snapshotFileSizes } from "./pg-snapshot-file.js";
+import { runToolWithInput } from "./pg-tool.js";
 
 export interface DatabaseRestore {
   repo: Repository;
@@ -26,51 +23,84 @@ export interface DatabaseRestore {
 
 /**
  * (Re)creates the target database and loads pre-data, then the table data
- * dumps in parallel (each pg_restore reads its dump from stdin, so nothing
- * lands on local disk), then post-data: indexes and constraints are built
- * once, after the rows are in.
+ * dumps, largest first and `jobs` at once (each pg_restore reads its dump
+ * from stdin, so nothing lands on local disk). A table's indexes and key
+ * constraints are built as soon as its rows are in, beside the other
+ * tables' loading, as pg_restore -j does; what spans tables (foreign keys,
+ * triggers …) comes last.
  */
 export async function restoreDatabase(r: DatabaseRestore): Promise<void> {
   await prepareTarget(r);
   const sameName = r.target === r.db.name;
-  // With the original name, --create also restores the database's owner, ACL and settings.
-  await pgRestore(r, preDataPath(r.db.name), sameName ? maintenanceDatabase(r.conn) : r.target, sameName);
-  const data = [...r.db.tables.map((t) => t.path), otherDataPath(r.db.name)];
-  await forEachLimited(data, r.jobs, (path) => pgRestore(r, path, r.target, false));
-  if (r.jobs > 1) await parallelPostData(r);
-  else await pgRestore(r, postDataPath(r.db.name), r.target, false);
+  const path = postDataPath(r.db.name);
+  const fetching = PostDataArchive.fetch({ repo: r.repo, snapshot: r.snapshot, conn: r.conn, path });
+  fetching.catch(() => {}); // awaited below, unless pre-data fails first
+  try {
+    // With the original name, --create also restores the database's owner, ACL and settings.
+    await pgRestore(r, preDataPath(r.db.name), sameName ? maintenanceDatabase(r.conn) : r.target, sameName);
+  } catch (error) {
+    await fetching.then(
+      (archive) => archive.remove(),
+      () => {},
+    );
+    throw error;
+  }
+  const archive = await fetching;
+  try {
+    const split = splitPostData(archive.entries, r.db.tables);
+    await forEachWithFollowUps<Step>(await dataSteps(r, split), r.jobs, (step) => runStep(r, archive, step));
+    r.onItem(path);
+    await archive.restore(split.rest, r.target, r.jobs, path);
+  } finally {
+    await archive.remove();
+  }
 }
 
-/**
- * Indexes and constraints built `jobs` at a time: pg_restore -j needs a
- * seekable archive, so the post-data dump (DDL only, a few KiB) goes through
- * a private temporary file.
- */
-async function parallelPostData(r: DatabaseRestore): Promise<void> {
-  const path = postDataPath(r.db.name);
-  r.onItem(path);
-  const dir = await mkdtemp(join(tmpdir(), "pwdr-post-data-"));
-  try {
-    const file = join(dir, "post-data.dump");
-    const out = createWriteStream(file, { mode: 0o600 });
-    const written = finished(out);
-    written.catch(() => {}); // awaited below; a dump failure is the error to report
-    try {
-      await dumpFile(r.repo, r.snapshot, path, out);
-    } finally {
-      out.end();
-    }
-    await written;
-    await runTool({
-      conn: r.conn,
-      tool: "pg_restore",
-      args: ["--no-password", "--exit-on-error", "-j", String(r.jobs), "-d", dbnameArg(r.target), file],
-      database: r.target,
-      what: `pg_restore of ${path} into "${r.target}"`,
-    });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+interface DataStep {
+  kind: "data";
+  path: string;
+  table?: PgTableManifest;
+  builds: TocEntry[];
+}
+
+interface BuildStep {
+  kind: "builds";
+  table: PgTableManifest;
+  entries: TocEntry[];
+}
+
+type Step = DataStep | BuildStep;
+
+/** The data dumps, largest first, each carrying its table's index builds. */
+async function dataSteps(r: DatabaseRestore, split: PostDataSplit): Promise<DataStep[]> {
+  const steps: DataStep[] = [
+    ...r.db.tables.map((table) => ({
+      kind: "data" as const,
+      path: table.path,
+      table,
+      builds: split.byTable.get(table.path) ?? [],
+    })),
+    { kind: "data", path: otherDataPath(r.db.name), builds: [] },
+  ];
+  const sizes = await snapshotFileSizes(
+    r.repo,
+    r.snapshot,
+    steps.map((s) => s.path),
+  );
+  return steps.sort((a, b) => (sizes.get(b.path) ?? 0) - (sizes.get(a.path) ?? 0));
+}
+
+async function runStep(r: DatabaseRestore, archive: PostDataArchive, step: Step): Promise<Step[]> {
+  if (step.kind === "builds") {
+    const name = `${step.table.schema}.${step.table.name}`;
+    r.onItem(`${postDataPath(r.db.name)} (${name})`);
+    await archive.restore(step.entries, r.target, 1, `indexes and keys of ${name}`);
+    return [];
   }
+  await pgRestore(r, step.path, r.target, false);
+  return step.table && step.builds.length > 0
+    ? [{ kind: "builds", table: step.table, entries: step.builds }]
+    : [];
 }
 
 async function prepareTarget(r: DatabaseRestore): Promise<void> {

@@ -1,5 +1,13 @@
 import { Writable } from "node:stream";
-import { dumpFile, isRepoError, RepoError, type Repository, type Snapshot } from "@pwdr/repo";
+import {
+  dumpFile,
+  findNode,
+  isRepoError,
+  RepoError,
+  type Repository,
+  type Snapshot,
+  splitPath,
+} from "@pwdr/repo";
 import { MANIFEST_PATH } from "./pg-layout.js";
 import type { PgManifest } from "./pg-manifest.js";
 
@@ -32,4 +40,18 @@ export async function readManifest(
     );
   }
   return manifest;
+}
+
+/** The sizes of files in a snapshot, for scheduling the largest first; a path not found is left out. */
+export async function snapshotFileSizes(
+  repo: Repository,
+  snapshot: Snapshot,
+  paths: readonly string[],
+): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for (const path of paths) {
+    const node = await findNode(repo, snapshot.tree, splitPath(path));
+    if (node?.type === "file") sizes.set(path, node.size);
+  }
+  return sizes;
 }

@@ -10,12 +10,14 @@ import {
   logicalDump,
   oldPgDumpBinDir,
   PIWARDRIVE_SCHEMA,
+  POST_DATA_SCHEMA,
   requirePasswords,
   SUPERUSER_PASSWORD,
   sql,
 } from "../test-support/pg-fixture.js";
 import { pgTempRepository } from "../test-support/pg-temp-repo.js";
 import type { PgConnection } from "./pg-connection.js";
+import type { PgManifest } from "./pg-manifest.js";
 import { restorePostgres } from "./restore-postgres.js";
 
 const DB = "piwardrive";
@@ -72,6 +74,44 @@ describe("PostgreSQL source", () => {
     expect(logicalDump(server, DB)).toBe(before);
     const seq = await sql(server, DB, "SELECT last_value FROM export_batch_seq", SUPERUSER_PASSWORD);
     expect(seq.rows[0]).toEqual({ last_value: "142" });
+  });
+
+  it("builds each table's indexes after its rows and what spans tables last, restoring identically", async () => {
+    const db = "postdata";
+    await sql(server, "postgres", `CREATE DATABASE ${db}`, SUPERUSER_PASSWORD);
+    await sql(server, db, POST_DATA_SCHEMA, SUPERUSER_PASSWORD);
+    const before = logicalDump(server, db);
+    const { backup, source } = await pgBackupRun(repo, { connection: conn, databases: [db] });
+    const tables = (source.meta as unknown as PgManifest).databases[0]?.tables ?? [];
+    const builds = Object.fromEntries(tables.map((t) => [t.name, t.builds?.length]));
+    // devices: primary key, unique, exclusion; a partition: its primary key and index.
+    expect(builds).toMatchObject({ devices: 3, readings_2025: 2, "Device Notes": 1 });
+
+    await sql(server, "postgres", `DROP DATABASE ${db}`, SUPERUSER_PASSWORD);
+    const items: string[] = [];
+    await restorePostgres(
+      { repo, snapshotId: backup.id, onProgress: (p) => items.push(p.item ?? "") },
+      { connection: conn, databases: [db], jobs: 2 },
+    );
+    expect(logicalDump(server, db)).toBe(before);
+    const built = (name: string) => items.indexOf(`/postgres/${db}/post-data.dump (public.${name})`);
+    const loaded = (name: string) =>
+      items.indexOf(`/postgres/${db}/data/public.${encodeURIComponent(name)}.dump`);
+    expect(built("devices")).toBeGreaterThan(loaded("devices"));
+    expect(built("Device Notes")).toBeGreaterThan(loaded("Device Notes"));
+    expect(items.at(-2)).toBe(`/postgres/${db}/post-data.dump`);
+    await sql(server, db, `INSERT INTO "Device Notes" VALUES ('sn-1', 'new')`, SUPERUSER_PASSWORD);
+    const checks = await sql(
+      server,
+      db,
+      `SELECT (SELECT note FROM "Device Notes" WHERE note LIKE 'new%') AS note,
+              (SELECT sum(n)::int FROM readings_per_day) AS per_day`,
+      SUPERUSER_PASSWORD,
+    );
+    expect(checks.rows[0]).toEqual({ note: "new (stamped)", per_day: 5000 });
+    await expect(
+      sql(server, db, "INSERT INTO devices VALUES (999, 'sn-x', int4range(10, 12))", SUPERUSER_PASSWORD),
+    ).rejects.toThrow(/conflicting key value violates exclusion constraint/);
   });
 
   it("restores into another database name, and refuses to overwrite one without clean", async () => {

@@ -72,6 +72,32 @@ export const PIWARDRIVE_SCHEMA = `
   INSERT INTO settings VALUES ('gps', '{"baud": 9600}'), ('upload', '{"every": "1h"}');
 `;
 
+/**
+ * Post-data whose order matters: a partitioned table (its partitions'
+ * indexes attach to the parent's), unique and exclusion constraints, a
+ * foreign key onto a unique constraint, a trigger, a materialized view
+ * (refreshed after the data) and a table whose name needs quoting.
+ */
+export const POST_DATA_SCHEMA = `
+  CREATE TABLE readings (id bigint NOT NULL, taken date NOT NULL, value int, PRIMARY KEY (id, taken))
+    PARTITION BY RANGE (taken);
+  CREATE TABLE readings_2025 PARTITION OF readings FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+  CREATE TABLE readings_2026 PARTITION OF readings FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+  CREATE INDEX readings_value_idx ON readings (value);
+  INSERT INTO readings SELECT g, date '2025-06-01' + (g % 400), g % 1000 FROM generate_series(1, 5000) g;
+  CREATE TABLE devices (id int PRIMARY KEY, serial text NOT NULL UNIQUE, slot int4range NOT NULL,
+    EXCLUDE USING gist (slot WITH &&));
+  INSERT INTO devices SELECT g, 'sn-' || g, int4range(g * 10, g * 10 + 5) FROM generate_series(1, 300) g;
+  CREATE TABLE "Device Notes" (serial text REFERENCES devices (serial), note text);
+  CREATE INDEX "Device Notes serial" ON "Device Notes" (serial);
+  INSERT INTO "Device Notes" SELECT 'sn-' || g, 'checked' FROM generate_series(1, 300) g;
+  CREATE FUNCTION stamp_note() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN NEW.note := NEW.note || ' (stamped)'; RETURN NEW; END $$;
+  CREATE TRIGGER stamp BEFORE INSERT ON "Device Notes" FOR EACH ROW EXECUTE FUNCTION stamp_note();
+  CREATE MATERIALIZED VIEW readings_per_day AS SELECT taken, count(*) AS n FROM readings GROUP BY taken;
+  CREATE UNIQUE INDEX readings_per_day_taken ON readings_per_day (taken);
+`;
+
 /** pg_dump + pg_dumpall --globals-only as text, without comments and blank lines, for comparing. */
 export function logicalDump(server: PostgresServer, database: string): string {
   const env = {
