@@ -63,6 +63,45 @@ describe("repository", () => {
       expect((await reopened.loadBlob(id)).equals(blobs[i] as Buffer)).toBe(true);
   });
 
+  it("indexes written packs in batches during a session, and reads none of its own indexes back", async () => {
+    const { backend, repo, root } = await tempRepository({ packSize: 64 * 1024 });
+    const session = repo.startWrite({ indexBatchBlobs: 4 });
+    const blobs = Array.from({ length: 24 }, (_, i) => seededBytes(`i${i}`, 30_000));
+    const ids: string[] = [];
+    for (const b of blobs) ids.push((await session.saveBlob("data", b)).id);
+    // Before flush: packs holding a batch of blobs get indexed, so a crash here loses no index.
+    const deadline = Date.now() + 10_000;
+    while ((await readdir(join(root, "index"))).length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect((await readdir(join(root, "index"))).length).toBeGreaterThan(1);
+    expect((await session.saveBlob("data", blobs[0] as Buffer)).added).toBe(0);
+    const last = await session.flush();
+    const all = await readdir(join(root, "index"));
+    expect(all).toContain(last);
+
+    const list = backend.list.bind(backend);
+    let indexesListed = 0;
+    backend.list = (type) => {
+      if (type === "index") indexesListed++;
+      return list(type);
+    };
+    const loadJson = repo.loadJson.bind(repo);
+    const reread: string[] = [];
+    repo.loadJson = (type, name) => {
+      if (type === "index") reread.push(name);
+      return loadJson(type, name);
+    };
+    await repo.loadIndex();
+    expect(indexesListed).toBe(1);
+    expect(reread).toEqual([]);
+
+    const reopened = await Repository.open(backend, PASSWORD);
+    await reopened.loadIndex();
+    expect(reopened.index.blobCount).toBe(24);
+    for (const [i, id] of ids.entries())
+      expect((await reopened.loadBlob(id)).equals(blobs[i] as Buffer)).toBe(true);
+  });
+
   it("compresses compressible blobs and stores incompressible ones as they are", async () => {
     const { repo } = await tempRepository();
     const session = repo.startWrite();

@@ -15,7 +15,7 @@ import { type ConfigFile, defaultParams, openParams, type RepoParams, sealConfig
 import { type JsonFileType, loadJsonFile, saveJsonFile } from "./repo-files.js";
 import { addKey } from "./repo-keys.js";
 import { type UnlockedRepository, unlockRepository } from "./unlock.js";
-import { WriteSession } from "./write-session.js";
+import { WriteSession, type WriteSessionOptions } from "./write-session.js";
 
 /** Data blobs at least this big are decrypted on worker threads; smaller ones cost less than the hand-off. */
 const OFFLOAD_BYTES = 16 * 1024;
@@ -117,6 +117,15 @@ export class Repository {
     }
   }
 
+  /**
+   * Takes in the packs of index `name`, which this process just wrote, so
+   * that the next loadIndex does not read them back from the backend.
+   */
+  addWrittenIndex(name: string, packs: IndexFile["packs"]): void {
+    this.#loadedIndexes.add(name);
+    for (const p of packs) this.index.addPack(p.id, p.entries);
+  }
+
   /** Packs present in the backend that no index lists: left by a writer that crashed before its index. */
   async findUnindexedPacks(): Promise<{ id: string; entries: Awaited<ReturnType<typeof readPackHeader>> }[]> {
     const found = [];
@@ -181,12 +190,17 @@ export class Repository {
     return plain;
   }
 
-  startWrite(): WriteSession {
-    return new WriteSession(this);
+  startWrite(options?: WriteSessionOptions): WriteSession {
+    return new WriteSession(this, options);
   }
 
   saveJson(type: JsonFileType, value: unknown): Promise<string> {
-    return saveJsonFile(this.backend, this.key.encKey, type, Buffer.from(JSON.stringify(value)));
+    return this.saveEncodedJson(type, Buffer.from(JSON.stringify(value)));
+  }
+
+  /** Saves JSON encoded by the caller: an index of many packs is built piece by piece, not as one object tree. */
+  saveEncodedJson(type: JsonFileType, json: Buffer): Promise<string> {
+    return saveJsonFile(this.backend, this.key.encKey, type, json);
   }
 
   loadJson(type: JsonFileType, name: string): Promise<unknown> {

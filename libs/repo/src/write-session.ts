@@ -23,11 +23,23 @@ export interface SessionStats {
 // otherwise each holds up to packSize bytes in memory.
 const MAX_WRITES_IN_FLIGHT = 1;
 
+export interface WriteSessionOptions {
+  /**
+   * Written packs holding this many blobs get their index at once, not at
+   * `flush`: a backup of many files then never encodes one large index in
+   * memory, and packs written before a crash are indexed already.
+   */
+  indexBatchBlobs?: number;
+}
+
+const INDEX_BATCH_BLOBS = 8192;
+
 /**
  * One writer's session (§8): blobs go into packs, packs are saved as they
- * fill, and `flush` saves the remaining packs and then one index naming them.
- * Nothing a session writes is referenced until the caller saves a snapshot
- * after `flush` resolved.
+ * fill, an index is saved for every batch of written packs, and `flush`
+ * saves the remaining packs and then an index naming the rest. Nothing a
+ * session writes is referenced until the caller saves a snapshot after
+ * `flush` resolved.
  */
 export class WriteSession {
   readonly #writers: Record<BlobType, PackWriter>;
@@ -36,10 +48,17 @@ export class WriteSession {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #adopted: { id: string; entries: PackEntry[] }[] = [];
   readonly stats: SessionStats = { blobsAdded: 0, bytesAdded: 0, packsWritten: 0 };
+  readonly #indexBatchBlobs: number;
+  #unindexedBlobs = 0;
+  #lastIndex: string | undefined;
   #failure: unknown;
 
-  constructor(private readonly repo: Repository) {
+  constructor(
+    private readonly repo: Repository,
+    options: WriteSessionOptions = {},
+  ) {
     this.#writers = { data: this.#newPack(), tree: this.#newPack() };
+    this.#indexBatchBlobs = options.indexBatchBlobs ?? INDEX_BATCH_BLOBS;
   }
 
   /** Adopts packs a crashed writer left unindexed, so their blobs are reused and indexed by this session. */
@@ -141,8 +160,10 @@ export class WriteSession {
     const write: Promise<void> = full.write().then(
       (pack) => {
         this.#written.push(pack);
+        this.#unindexedBlobs += pack.entries.length;
         this.stats.packsWritten++;
         this.#inFlight.delete(write);
+        if (this.#unindexedBlobs >= this.#indexBatchBlobs) this.#track(this.#saveIndex());
       },
       (err: unknown) => {
         this.#failure ??= err;
@@ -150,6 +171,33 @@ export class WriteSession {
       },
     );
     this.#inFlight.add(write);
+  }
+
+  /** Keeps `work` in flight until it settles; its failure fails the session. */
+  #track(work: Promise<unknown>): void {
+    const tracked: Promise<void> = work.then(
+      () => {
+        this.#inFlight.delete(tracked);
+      },
+      (err: unknown) => {
+        this.#failure ??= err;
+        this.#inFlight.delete(tracked);
+      },
+    );
+    this.#inFlight.add(tracked);
+  }
+
+  /** Saves an index of the packs written (and adopted) since the last one. */
+  async #saveIndex(): Promise<void> {
+    const packs = [...this.#adopted, ...this.#written.map((p) => ({ id: p.id, entries: p.entries }))];
+    this.#adopted.length = 0;
+    this.#written.length = 0;
+    this.#unindexedBlobs = 0;
+    if (packs.length === 0) return;
+    const name = await this.repo.saveEncodedJson("index", encodeIndexFile({ supersedes: [], packs }));
+    this.repo.addWrittenIndex(name, packs);
+    for (const p of packs) for (const e of p.entries) this.#pending.delete(e.id);
+    this.#lastIndex = name;
   }
 
   /**
@@ -167,21 +215,18 @@ export class WriteSession {
     return new PackWriter(this.repo.key.encKey, this.repo.backend);
   }
 
-  /** Saves open packs, waits for all pack writes, then saves the index; returns its name (or undefined when nothing new). */
+  /**
+   * Saves open packs, waits for all pack and index writes, then indexes the
+   * packs not indexed yet; returns the name of the session's last index
+   * (undefined when it wrote nothing).
+   */
   async flush(): Promise<string | undefined> {
     for (const type of ["data", "tree"] as const) if (this.#writers[type].count > 0) await this.#rotate(type);
-    await Promise.all(this.#inFlight);
+    // A pack write that ends may start an index write: wait until nothing is left.
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
     if (this.#failure) throw this.#failure;
-    const packs = [...this.#adopted, ...this.#written.map((p) => ({ id: p.id, entries: p.entries }))];
-    if (packs.length === 0) return undefined;
-    const name = await this.repo.saveJson(
-      "index",
-      JSON.parse(encodeIndexFile({ supersedes: [], packs }).toString()),
-    );
-    for (const p of this.#written) this.repo.index.addPack(p.id, p.entries);
-    this.#written.length = 0;
-    this.#adopted.length = 0;
+    await this.#saveIndex();
     this.#pending.clear();
-    return name;
+    return this.#lastIndex;
   }
 }

@@ -95,7 +95,7 @@ async function writeIndex(
   supersedes: string[],
 ): Promise<void> {
   const packs = [...keep].sort().map((id) => ({ id, entries: now.packs.get(id) ?? [] }));
-  await repo.saveJson("index", JSON.parse(encodeIndexFile({ supersedes, packs }).toString()));
+  await repo.saveEncodedJson("index", encodeIndexFile({ supersedes, packs }));
 }
 
 async function removeAll(
