@@ -116,7 +116,7 @@ describe("PostgreSQL source", () => {
 
   it("restores into another database name, and refuses to overwrite one without clean", async () => {
     const { backup } = await pgBackupRun(repo, { connection: conn, databases: [DB] });
-    // One job: every dump, post-data included, streams through stdin.
+    // One job: the dumps restore one at a time, each table's indexes right after its rows.
     const restored = await restorePostgres(
       { repo, snapshotId: backup.id },
       { connection: conn, databases: [DB], targetDatabase: (n) => `${n}_copy`, jobs: 1 },
