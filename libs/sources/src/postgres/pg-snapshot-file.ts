@@ -3,6 +3,8 @@ import {
   dumpFile,
   findNode,
   isRepoError,
+  loadTree,
+  nodeDisplayName,
   RepoError,
   type Repository,
   type Snapshot,
@@ -42,16 +44,33 @@ export async function readManifest(
   return manifest;
 }
 
-/** The sizes of files in a snapshot, for scheduling the largest first; a path not found is left out. */
+/**
+ * The sizes of files in a snapshot, for scheduling the largest first; a path
+ * not found is left out. Each directory's tree is read once, however many
+ * tables a database has.
+ */
 export async function snapshotFileSizes(
   repo: Repository,
   snapshot: Snapshot,
   paths: readonly string[],
 ): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>();
+  const byDir = new Map<string, string[]>();
   for (const path of paths) {
-    const node = await findNode(repo, snapshot.tree, splitPath(path));
-    if (node?.type === "file") sizes.set(path, node.size);
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    byDir.set(dir, [...(byDir.get(dir) ?? []), path]);
+  }
+  const sizes = new Map<string, number>();
+  for (const [dir, files] of byDir) {
+    const node = await findNode(repo, snapshot.tree, splitPath(dir));
+    if (node?.type !== "dir" || !node.subtree) continue;
+    const tree = await loadTree(repo, node.subtree);
+    const sizeOf = new Map(
+      tree.nodes.filter((n) => n.type === "file").map((n) => [nodeDisplayName(n), n.size]),
+    );
+    for (const file of files) {
+      const size = sizeOf.get(file.slice(dir.length + 1));
+      if (size !== undefined) sizes.set(file, size);
+    }
   }
   return sizes;
 }

@@ -94,6 +94,8 @@ describe("PostgreSQL source", () => {
       { connection: conn, databases: [db], jobs: 2 },
     );
     expect(logicalDump(server, db)).toBe(before);
+    // The largest dump loads first: 2,675 of the 5,000 readings fall in 2025.
+    expect(items.find((i) => i.includes("/data/"))).toBe(`/postgres/${db}/data/public.readings_2025.dump`);
     const built = (name: string) => items.indexOf(`/postgres/${db}/post-data.dump (public.${name})`);
     const loaded = (name: string) =>
       items.indexOf(`/postgres/${db}/data/public.${encodeURIComponent(name)}.dump`);
