@@ -49,7 +49,6 @@ export class WriteSession {
   readonly #adopted: { id: string; entries: PackEntry[] }[] = [];
   readonly stats: SessionStats = { blobsAdded: 0, bytesAdded: 0, packsWritten: 0 };
   readonly #indexBatchBlobs: number;
-  #unindexedBlobs = 0;
   #lastIndex: string | undefined;
   #failure: unknown;
 
@@ -157,20 +156,14 @@ export class WriteSession {
     const full = this.#writers[type];
     this.#writers[type] = this.#newPack();
     while (this.#inFlight.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(this.#inFlight);
-    const write: Promise<void> = full.write().then(
-      (pack) => {
+    this.#track(
+      full.write().then((pack) => {
         this.#written.push(pack);
-        this.#unindexedBlobs += pack.entries.length;
         this.stats.packsWritten++;
-        this.#inFlight.delete(write);
-        if (this.#unindexedBlobs >= this.#indexBatchBlobs) this.#track(this.#saveIndex());
-      },
-      (err: unknown) => {
-        this.#failure ??= err;
-        this.#inFlight.delete(write);
-      },
+        const unindexed = this.#written.reduce((n, p) => n + p.entries.length, 0);
+        if (unindexed >= this.#indexBatchBlobs) this.#track(this.#saveIndex());
+      }),
     );
-    this.#inFlight.add(write);
   }
 
   /** Keeps `work` in flight until it settles; its failure fails the session. */
@@ -192,7 +185,6 @@ export class WriteSession {
     const packs = [...this.#adopted, ...this.#written.map((p) => ({ id: p.id, entries: p.entries }))];
     this.#adopted.length = 0;
     this.#written.length = 0;
-    this.#unindexedBlobs = 0;
     if (packs.length === 0) return;
     const name = await this.repo.saveEncodedJson("index", encodeIndexFile({ supersedes: [], packs }));
     this.repo.addWrittenIndex(name, packs);
