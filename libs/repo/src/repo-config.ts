@@ -6,7 +6,9 @@ import { open, seal } from "./crypto/envelope.js";
 import { RepoError } from "./errors.js";
 
 export const FORMAT = "pwdr-repository";
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** The first format with delta-coded blobs (§5.1); format 1 repositories are read and written without them. */
+export const DELTA_FORMAT_VERSION = 2;
 
 /** The encrypted part of `config` (§4). */
 export interface RepoParams {

@@ -4,6 +4,7 @@ import { makeTempDir } from "@pwdr/test-harness";
 import { describe, expect, it } from "vitest";
 import { LocalBackend } from "./backend/local-backend.js";
 import { isRepoError } from "./errors.js";
+import { FORMAT_VERSION } from "./repo-config.js";
 import { addKey, listKeys, removeKey } from "./repo-keys.js";
 import { Repository } from "./repository.js";
 import { FAST_KDF, PASSWORD, seededBytes, tempRepository } from "./test-support/fixtures.js";
@@ -36,7 +37,7 @@ describe("repository", () => {
     });
     const { backend, root } = await tempRepository();
     const config = JSON.parse(await readFile(join(root, "config"), "utf8"));
-    await writeFile(join(root, "config"), JSON.stringify({ ...config, version: 2 }));
+    await writeFile(join(root, "config"), JSON.stringify({ ...config, version: FORMAT_VERSION + 1 }));
     await expect(Repository.open(backend, PASSWORD)).rejects.toMatchObject({
       code: "repo_format_newer",
       exitCode: 12,

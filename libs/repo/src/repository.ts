@@ -1,17 +1,24 @@
 import type { Backend } from "./backend/backend.js";
 import { FastCdc } from "./chunker/fastcdc.js";
-import { decompressBlob } from "./compression/codec.js";
+import { type DeltaDictionary, decompressBlob } from "./compression/codec.js";
 import { open } from "./crypto/envelope.js";
 import type { KdfParams } from "./crypto/key-file.js";
 import { blobId, generateMasterKey, type MasterKey } from "./crypto/master-key.js";
 import { RepoError } from "./errors.js";
 import { decodeIndexFile, type IndexFile } from "./index/index-file.js";
-import { MasterIndex } from "./index/master-index.js";
+import { type BlobLocation, MasterIndex, wholeFirst } from "./index/master-index.js";
 import { BlobWorkers } from "./pack/blob-workers.js";
 import { CoalescingPackReader } from "./pack/coalescing-pack-reader.js";
 import type { BlobType } from "./pack/pack-format.js";
 import { readPackHeader } from "./pack/pack-reader.js";
-import { type ConfigFile, defaultParams, openParams, type RepoParams, sealConfig } from "./repo-config.js";
+import {
+  type ConfigFile,
+  DELTA_FORMAT_VERSION,
+  defaultParams,
+  openParams,
+  type RepoParams,
+  sealConfig,
+} from "./repo-config.js";
 import { type JsonFileType, loadJsonFile, saveJsonFile } from "./repo-files.js";
 import { addKey } from "./repo-keys.js";
 import { type UnlockedRepository, unlockRepository } from "./unlock.js";
@@ -49,6 +56,11 @@ export class Repository {
 
   get id(): string {
     return this.config.id;
+  }
+
+  /** Whether new blobs may be delta-coded (§5.1): format 2 and zstd; readers of format 1 know no deltas. */
+  get deltaCoding(): boolean {
+    return this.config.version >= DELTA_FORMAT_VERSION && this.params.compression === "zstd";
   }
 
   static async init(backend: Backend, password: string, options: InitOptions = {}): Promise<Repository> {
@@ -141,16 +153,27 @@ export class Repository {
     return found;
   }
 
-  /** Reads, decrypts and verifies one blob; never returns bytes that do not hash to `id`. */
+  /**
+   * Reads, decrypts and verifies one blob; never returns bytes that do not
+   * hash to `id`. Copies stored whole are tried before delta-coded ones.
+   */
   async loadBlob(id: string, type?: BlobType): Promise<Buffer> {
     const locations = this.index.lookup(id).filter((l) => type === undefined || l.type === type);
     if (locations.length === 0)
       throw new RepoError("blob_missing", `blob ${id.slice(0, 12)} is not in the index`);
+    return this.#loadFrom(id, wholeFirst(locations));
+  }
+
+  async #loadFrom(id: string, locations: readonly BlobLocation[]): Promise<Buffer> {
     let lastError: unknown;
     for (const loc of locations) {
       try {
         const envelope = await this.#packReader.read(loc.pack, { offset: loc.offset, length: loc.length });
         const what = `blob ${id.slice(0, 12)} in pack ${loc.pack.slice(0, 12)}`;
+        if (loc.bases !== undefined) {
+          const dictionary = await this.#loadDictionary(loc.bases, id);
+          return this.#openHere(id, envelope, loc.rawLength, what, dictionary);
+        }
         const plain =
           loc.type === "data" && loc.length >= OFFLOAD_BYTES
             ? await this.workers()
@@ -167,6 +190,19 @@ export class Repository {
     throw lastError;
   }
 
+  /** A delta's bases, each from a whole copy: bases are never themselves delta-coded (§5.1). */
+  async #loadDictionary(bases: readonly string[], of: string): Promise<DeltaDictionary> {
+    const parts = await Promise.all(
+      bases.map((base) => {
+        const whole = this.index.lookup(base).filter((l) => l.type === "data" && l.bases === undefined);
+        if (whole.length > 0) return this.#loadFrom(base, whole);
+        const message = `blob ${base.slice(0, 12)}, a base blob ${of.slice(0, 12)} is delta-coded against, is not stored whole in any indexed pack`;
+        return Promise.reject(new RepoError("blob_missing", message));
+      }),
+    );
+    return { bases, plain: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) };
+  }
+
   /** The blob worker threads, started on first use; `close` stops them. */
   workers(): BlobWorkers {
     this.#workers ??= new BlobWorkers(this.key, this.params.compression);
@@ -180,11 +216,18 @@ export class Repository {
     await (this.backend as Partial<{ close(): Promise<void> }>).close?.();
   }
 
-  #openHere(id: string, envelope: Buffer, rawLength: number, what: string): Buffer {
+  #openHere(
+    id: string,
+    envelope: Buffer,
+    rawLength: number,
+    what: string,
+    dictionary?: DeltaDictionary,
+  ): Buffer {
     const plain = decompressBlob(
       open(this.key.encKey, envelope, Buffer.from(id, "hex"), what),
       rawLength,
       what,
+      dictionary,
     );
     if (this.blobId(plain) !== id) throw new RepoError("data_corrupt", `${what} does not match its id`);
     return plain;

@@ -1,3 +1,4 @@
+import type { DeltaChoice } from "./archiver/delta-bases.js";
 import { compressBlob } from "./compression/codec.js";
 import { sealParts } from "./crypto/envelope.js";
 import { RepoError } from "./errors.js";
@@ -10,6 +11,8 @@ export interface SavedBlob {
   id: string;
   /** Bytes this call added to the repository (0 when the blob was already stored). */
   added: number;
+  /** Whether it was stored delta-coded (§5.1). */
+  delta?: boolean;
 }
 
 export interface SessionStats {
@@ -76,21 +79,30 @@ export class WriteSession {
 
   /**
    * Stores a data blob through the worker-thread encoder: the id is computed
-   * off the main thread, and a duplicate is dropped before compression.
+   * off the main thread, and a duplicate is dropped before compression. A
+   * new blob is delta-coded when `delta` names bases for it (§5.1).
    * `data` may be moved to the worker (it is unusable afterwards).
    */
-  async saveDataBlob(data: Uint8Array): Promise<SavedBlob> {
+  async saveDataBlob(data: Uint8Array, delta?: DeltaChoice): Promise<SavedBlob> {
     if (this.#failure) throw this.#failure;
     const encoder = this.repo.workers();
     const rawLength = data.length;
     const { id, ticket } = await encoder.identify(data, true);
+    const dictionary = await delta?.choose(id, this.has(id));
+    // Checked again after the wait: the same blob may have come in meanwhile.
     if (this.has(id)) {
       encoder.drop(ticket);
       return { id, added: 0 };
     }
     this.#pending.add(id);
-    const envelope = await encoder.seal(ticket);
-    return { id, added: await this.#addEnvelope("data", id, rawLength, [envelope]) };
+    if (!dictionary) {
+      const envelope = await encoder.seal(ticket);
+      return { id, added: await this.#addEnvelope("data", id, rawLength, [envelope]) };
+    }
+    const sealed = await encoder.sealDelta(ticket, dictionary);
+    const bases = sealed.delta ? dictionary.bases : undefined;
+    const added = await this.#addEnvelope("data", id, rawLength, [sealed.envelope], bases);
+    return { id, added, delta: sealed.delta };
   }
 
   /**
@@ -112,10 +124,16 @@ export class WriteSession {
    * Adds an envelope to the open pack of its type, rotating a full pack;
    * resolves once the envelope is on disk (staged) or held by the pack.
    */
-  async #addEnvelope(type: BlobType, id: string, rawLength: number, envelope: Buffer[]): Promise<number> {
+  async #addEnvelope(
+    type: BlobType,
+    id: string,
+    rawLength: number,
+    envelope: Buffer[],
+    bases?: readonly string[],
+  ): Promise<number> {
     const writer = this.#writers[type];
     const before = writer.size;
-    const appended = writer.add({ type, id, rawLength }, envelope);
+    const appended = writer.add({ type, id, rawLength, bases }, envelope);
     const added = writer.size - before;
     this.stats.blobsAdded++;
     this.stats.bytesAdded += added;
@@ -149,7 +167,7 @@ export class WriteSession {
     if (this.#failure) throw this.#failure;
     if (this.#pending.has(entry.id)) return;
     this.#pending.add(entry.id);
-    await this.#addEnvelope(entry.type, entry.id, entry.rawLength, [envelope]);
+    await this.#addEnvelope(entry.type, entry.id, entry.rawLength, [envelope], entry.bases);
   }
 
   async #rotate(type: BlobType): Promise<void> {

@@ -6,6 +6,10 @@
 //
 // Protocol: { op: "id", seq, data } -> { seq, id }        (HMAC-SHA-256)
 //           { op: "seal", seq }     -> { seq, envelope }  (zstd + AES-256-GCM)
+//           { op: "seal-delta", seq, bases, dictionary }
+//                                   -> { seq, envelope, delta } (zstd with
+//             the base blobs' plaintext as dictionary when that is much
+//             smaller, else as "seal"; `delta` says which)
 //           { op: "drop", seq }     -> nothing            (duplicate blob)
 //           { op: "seal-batch", seq, ids, data }
 //                                   -> { seq, envelopes } (small blobs the
@@ -25,9 +29,16 @@ import { GarbageMeter } from "./garbage-meter.mjs";
 import { release } from "./release.mjs";
 import { writeFiles } from "./write-files.mjs";
 
-const { encKey, idKey, codec, level } = workerData;
+const { encKey, idKey, codec, level, delta } = workerData;
 const compressor = new Compressor();
 compressor.setParameters({ compressionLevel: level });
+// A fresh compressor per delta: a loaded dictionary stays until replaced.
+function deltaCompressor(base) {
+  const c = new Compressor();
+  c.setParameters({ compressionLevel: delta.level, hashLog: delta.hashLog, windowLog: delta.windowLog });
+  c.loadDictionary(base);
+  return c;
+}
 const pending = new Map();
 let decompressor;
 // Every blob leaves dead buffers here: its plaintext is released at once,
@@ -43,11 +54,20 @@ function frame(data) {
   return [Buffer.of(0), data];
 }
 
+// The rule of DELTA_PARAMS (src/compression/codec.ts): the delta when it is at
+// most 1/8 of the plaintext, else when it is under half the plain frame.
+function deltaFrame(data, bases, dictionary) {
+  const packed = deltaCompressor(dictionary).compress(data);
+  const coded = () => [Buffer.of(3, bases.length), ...bases.map((id) => Buffer.from(id, "hex")), packed];
+  if (packed.length <= data.length >> 3) return coded();
+  const plain = frame(data);
+  return packed.length < plain[1].length >> 1 ? coded() : plain;
+}
+
 // Writes the envelope straight into a fresh ArrayBuffer that is then
 // transferred, so each blob costs no copy beyond what zstd and the cipher make.
-function seal(id, data) {
-  const framed = frame(data);
-  const length = 12 + framed[0].length + framed[1].length + 16;
+function seal(id, data, framed = frame(data)) {
+  const length = 12 + framed.reduce((n, p) => n + p.length, 0) + 16;
   const out = Buffer.from(new ArrayBuffer(length));
   randomBytes(12).copy(out, 0);
   const cipher = createCipheriv("aes-256-gcm", encKey, out.subarray(0, 12));
@@ -111,6 +131,14 @@ parentPort.on("message", (msg) => {
     parentPort.postMessage({ seq: msg.seq, envelope }, [envelope]);
     garbage.add(blob.data.length);
     release([blob.data]);
+  } else if (msg.op === "seal-delta") {
+    const blob = pending.get(msg.seq);
+    pending.delete(msg.seq);
+    const framed = deltaFrame(blob.data, msg.bases, Buffer.from(msg.dictionary));
+    const envelope = seal(blob.id, blob.data, framed);
+    parentPort.postMessage({ seq: msg.seq, envelope, delta: framed[0][0] === 3 }, [envelope]);
+    garbage.add(blob.data.length + msg.dictionary.byteLength);
+    release([blob.data, new Uint8Array(msg.dictionary)]);
   } else if (msg.op === "seal-batch") {
     const envelopes = msg.data.map((data, i) => seal(msg.ids[i], Buffer.from(data)));
     parentPort.postMessage({ seq: msg.seq, envelopes }, envelopes);

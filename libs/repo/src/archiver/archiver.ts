@@ -18,6 +18,7 @@ import {
 } from "../tree/tree-node.js";
 import type { WriteSession } from "../write-session.js";
 import { ContentSaver } from "./content-saver.js";
+import { DeltaBases } from "./delta-bases.js";
 import { Budget } from "./limiter.js";
 import { metadataNode, nodeType, sameStats, unchanged } from "./node-metadata.js";
 import { ParentTrees } from "./parent-trees.js";
@@ -205,7 +206,8 @@ export class Backup {
     const components = splitPath(virtualPath);
     const last = components.at(-1);
     if (!last) throw new RepoError("invalid_argument", `"${virtualPath}" is not a file path`);
-    const saved = await this.#saver.saveStream(source);
+    const parent = await this.#parentNodeAt(components);
+    const saved = await this.#saver.saveStream(source, this.#deltaBases(parent));
     const now = options.mtime ?? this.#now();
     const ns = (BigInt(now.getTime()) * 1_000_000n).toString();
     const node: TreeNode = {
@@ -279,6 +281,11 @@ export class Backup {
       metas.push(metadataNode(encodeName(dirs[depth] as Buffer), "dir", s));
     }
     return this.#root.dir(dirs, (depth) => metas[depth] as TreeNode);
+  }
+
+  /** Delta bases (§5.1) from the parent snapshot's file at the same path, if it had one. */
+  #deltaBases(parent: TreeNode | undefined): DeltaBases | undefined {
+    return parent?.type === "file" ? DeltaBases.for(this.repo, parent.content) : undefined;
   }
 
   async #parentNodeAt(components: readonly Buffer[]): Promise<TreeNode | undefined> {
@@ -385,7 +392,7 @@ export class Backup {
       return { ...node, content: parent.content };
     }
     try {
-      const saved = await this.#saver.saveFile(path, node.size);
+      const saved = await this.#saver.saveFile(path, node.size, this.#deltaBases(parent));
       return { ...node, size: saved.size, content: saved.content };
     } catch (err) {
       this.#state.files--;

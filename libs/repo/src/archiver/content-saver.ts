@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import { release } from "../../worker/release.mjs";
 import type { FastCdc } from "../chunker/fastcdc.js";
 import type { WriteSession } from "../write-session.js";
+import type { DeltaBases } from "./delta-bases.js";
 import { Budget } from "./limiter.js";
 
 const READ_SIZE = 4 * 1024 * 1024;
@@ -78,22 +79,25 @@ export class ContentSaver {
    * Chunks run ahead of storage within the shared byte budget, keeping the
    * encoder workers busy while this thread reads and cuts the next chunks.
    */
-  async saveStream(source: AsyncIterable<Uint8Array>): Promise<SavedContent> {
+  async saveStream(source: AsyncIterable<Uint8Array>, bases?: DeltaBases): Promise<SavedContent> {
     const saves: Promise<string>[] = [];
     let size = 0;
     for await (const chunk of this.chunker.chunks(source)) {
       // The chunk is moved to a worker: only its length is used afterwards.
       const length = chunk.length;
+      const choice = bases?.chunk(size, length);
       size += length;
       await this.budget.acquire(length);
-      const save = this.session.saveDataBlob(chunk).then(
-        ({ id, added }) => {
+      const save = this.session.saveDataBlob(chunk, choice).then(
+        ({ id, added, delta }) => {
           this.budget.release(length);
+          if (delta !== undefined) choice?.outcome(delta);
           this.onBytes(length, added);
           return id;
         },
         (err: unknown) => {
           this.budget.release(length);
+          choice?.cancel();
           throw err;
         },
       );
@@ -107,9 +111,10 @@ export class ContentSaver {
   /**
    * A file smaller than the minimum chunk is one blob: it is read with
    * direct system calls and stored without the chunker. Larger files, and a
-   * small one that grew while being read, go through the stream path.
+   * small one that grew while being read, go through the stream path,
+   * delta-coded against `bases` where that pays (§5.1).
    */
-  async saveFile(path: Buffer | string, expectedSize: number): Promise<SavedContent> {
+  async saveFile(path: Buffer | string, expectedSize: number, bases?: DeltaBases): Promise<SavedContent> {
     if (expectedSize < this.smallFileLimit) {
       const data = readSmallFile(path, expectedSize);
       if (data?.length === 0) return { content: [], size: 0 };
@@ -120,6 +125,6 @@ export class ContentSaver {
         return { content: [id], size: length };
       }
     }
-    return this.saveStream(readFileChunks(path, expectedSize));
+    return this.saveStream(readFileChunks(path, expectedSize), bases);
   }
 }

@@ -49,6 +49,7 @@ async function runCheck(repo: Repository, options: CheckOptions): Promise<CheckR
   }
   await explainMissing(repo, state);
   if (state.anythingLost) {
+    for (const e of state.report.errors) e.blobs = [...e.blobs, ...state.lostDependents(e.blobs)];
     await attachAffected(
       state.blobs,
       state.snapshots,

@@ -1,5 +1,5 @@
 import { IndexBlobReader } from "../index/index-blob-reader.js";
-import { MasterIndex } from "../index/master-index.js";
+import { type BlobLocation, MasterIndex } from "../index/master-index.js";
 import type { PackEntry } from "../pack/pack-format.js";
 import type { Repository } from "../repository.js";
 import type { SnapshotEntry } from "../snapshot/snapshot.js";
@@ -57,11 +57,33 @@ export class CheckState {
     for (const b of blobs) set.add(b);
   }
 
-  /** A blob is lost when no copy of it can be read. */
+  /** A blob is lost when no copy of it can be read: a delta-coded copy (§5.1) also needs a readable base. */
   isLost(id: string): boolean {
     if (this.missing.has(id) || this.damagedTrees.has(id)) return true;
     const locations = this.index.lookup(id);
-    return locations.length > 0 && locations.every((l) => this.badCopies.get(l.pack)?.has(id));
+    return locations.length > 0 && locations.every((l) => this.#copyLost(id, l));
+  }
+
+  #copyLost(id: string, l: BlobLocation): boolean {
+    if (this.badCopies.get(l.pack)?.has(id)) return true;
+    return (l.bases ?? []).some((base) => {
+      if (this.missing.has(base)) return true;
+      const whole = this.index.lookup(base).filter((b) => b.bases === undefined);
+      return whole.length === 0 || whole.every((b) => this.badCopies.get(b.pack)?.has(base));
+    });
+  }
+
+  /** The blobs delta-coded against any of `bases` that are lost with them. */
+  lostDependents(bases: readonly string[]): string[] {
+    const wanted = new Set(bases);
+    if (wanted.size === 0) return [];
+    const found = new Set<string>();
+    for (const entries of this.packs.values()) {
+      for (const e of entries) {
+        if (e.bases?.some((b) => wanted.has(b)) && this.isLost(e.id)) found.add(e.id);
+      }
+    }
+    return [...found];
   }
 
   get anythingLost(): boolean {

@@ -7,6 +7,8 @@ export interface BlobLocation {
   offset: number;
   length: number;
   rawLength: number;
+  /** Set for a delta-coded copy (§5.1): the blobs whose plaintext decodes it. */
+  bases: readonly string[] | undefined;
 }
 
 /**
@@ -27,6 +29,7 @@ export class MasterIndex {
         offset: e.offset,
         length: e.length,
         rawLength: e.rawLength,
+        bases: e.bases,
       };
       const prev = this.#blobs.get(e.id);
       if (prev === undefined) this.#blobs.set(e.id, loc);
@@ -44,6 +47,11 @@ export class MasterIndex {
     return v === undefined ? [] : Array.isArray(v) ? v : [v];
   }
 
+  /** Whether some copy of the blob is stored whole (not delta-coded): only such a blob may be a base. */
+  hasWhole(id: string): boolean {
+    return this.lookup(id).some((l) => l.bases === undefined);
+  }
+
   hasPack(pack: string): boolean {
     return this.#packs.has(pack);
   }
@@ -59,4 +67,9 @@ export class MasterIndex {
   get packCount(): number {
     return this.#packs.size;
   }
+}
+
+/** Copies stored whole first: they need no second blob read (§5.1). */
+export function wholeFirst(locations: readonly BlobLocation[]): BlobLocation[] {
+  return [...locations].sort((a, b) => Number(a.bases !== undefined) - Number(b.bases !== undefined));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decompressBlob } from "../compression/codec.js";
+import { decompressBlob, deltaBasesOf } from "../compression/codec.js";
 import { open } from "../crypto/envelope.js";
 import { blobId, generateMasterKey } from "../crypto/master-key.js";
 import { seededBytes } from "../test-support/fixtures.js";
@@ -27,6 +27,49 @@ describe("blob worker threads", () => {
       expect((await encoder.seal(compressible.ticket)).length).toBeLessThan(5000);
     } finally {
       await encoder.close();
+    }
+  });
+
+  it("delta-codes against a dictionary only when that pays, in a form the main-thread code decodes", async () => {
+    const key = generateMasterKey();
+    const workers = new BlobWorkers(key, "zstd", 1);
+    const rows = (tag: (i: number) => string) =>
+      Buffer.from(
+        Array.from(
+          { length: 20_000 },
+          (_, i) => `${i},${seededBytes(`r${i}`, 6).toString("hex")},${tag(i)}\n`,
+        ).join(""),
+      );
+    const base1 = rows(() => "a");
+    const base2 = rows(() => "b");
+    const edited = rows((i) => (i % 200 === 7 ? "changed" : "a"));
+    const bases = [blobId(key.idKey, base1).toString("hex"), blobId(key.idKey, base2).toString("hex")];
+    const dictionary = { bases, plain: Buffer.concat([base1, base2]) };
+    try {
+      const { id, ticket } = await workers.identify(edited);
+      const coded = await workers.sealDelta(ticket, { bases, plain: Buffer.from(dictionary.plain) });
+      expect(coded.delta).toBe(true);
+      expect(coded.envelope.length).toBeLessThan(edited.length / 50);
+      const framed = open(key.encKey, coded.envelope, Buffer.from(id, "hex"), "blob");
+      expect(deltaBasesOf(framed)).toEqual(bases);
+      expect(decompressBlob(framed, edited.length, "blob", dictionary).equals(edited)).toBe(true);
+      expect(() => decompressBlob(framed, edited.length, "blob")).toThrow(
+        /delta-coded against blobs .* not supplied/,
+      );
+      const swapped = { bases: [...bases].reverse(), plain: dictionary.plain };
+      expect(() => decompressBlob(framed, edited.length, "blob", swapped)).toThrow(
+        /not .* as the index says/,
+      );
+
+      const unrelated = seededBytes("unrelated", 300_000);
+      const other = await workers.identify(unrelated);
+      const plain = await workers.sealDelta(other.ticket, { bases, plain: Buffer.from(dictionary.plain) });
+      expect(plain.delta).toBe(false);
+      const plainFramed = open(key.encKey, plain.envelope, Buffer.from(other.id, "hex"), "blob");
+      expect(deltaBasesOf(plainFramed)).toBeUndefined();
+      expect(decompressBlob(plainFramed, unrelated.length, "blob").equals(unrelated)).toBe(true);
+    } finally {
+      await workers.close();
     }
   });
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { type CodecName, ZSTD_LEVEL } from "../compression/codec.js";
+import { type CodecName, DELTA_PARAMS, type DeltaDictionary, ZSTD_LEVEL } from "../compression/codec.js";
 import type { MasterKey } from "../crypto/master-key.js";
 import { RepoError } from "../errors.js";
 
@@ -44,6 +44,7 @@ export type FileWriteResult =
 interface Reply {
   id?: string;
   envelope?: ArrayBuffer;
+  delta?: boolean;
   envelopes?: ArrayBuffer[];
   data?: ArrayBuffer;
   results?: FileWriteResult[];
@@ -86,7 +87,13 @@ export class BlobWorkers {
   #closed = false;
 
   constructor(key: MasterKey, codec: CodecName, workers = Math.max(1, availableParallelism())) {
-    const workerData = { encKey: key.encKey, idKey: key.idKey, codec, level: ZSTD_LEVEL };
+    const workerData = {
+      encKey: key.encKey,
+      idKey: key.idKey,
+      codec,
+      level: ZSTD_LEVEL,
+      delta: DELTA_PARAMS,
+    };
     this.#workers = Array.from({ length: workers }, () => new Worker(WORKER_URL, { workerData }));
     this.#waiters = this.#workers.map(() => new Map());
     this.#workers.forEach((w, i) => {
@@ -164,6 +171,22 @@ export class BlobWorkers {
   async seal(ticket: BlobTicket): Promise<Buffer> {
     const reply = await this.#request(ticket.worker, ticket.seq, { op: "seal", seq: ticket.seq });
     return Buffer.from(reply.envelope as ArrayBuffer);
+  }
+
+  /**
+   * Like `seal`, but compresses against `dictionary` (§5.1) when that stores
+   * much less; `delta` says whether it did. The dictionary moves to the
+   * worker when it owns its whole buffer.
+   */
+  async sealDelta(
+    ticket: BlobTicket,
+    dictionary: DeltaDictionary,
+  ): Promise<{ envelope: Buffer; delta: boolean }> {
+    const { plain } = dictionary;
+    const sent = ownsBuffer(plain) ? (plain.buffer as ArrayBuffer) : new Uint8Array(plain).buffer;
+    const message = { op: "seal-delta", seq: ticket.seq, bases: dictionary.bases, dictionary: sent };
+    const reply = await this.#request(ticket.worker, ticket.seq, message, [sent]);
+    return { envelope: Buffer.from(reply.envelope as ArrayBuffer), delta: reply.delta === true };
   }
 
   /** Decrypts, decompresses and verifies a stored blob; rejects with data_corrupt, never returns wrong bytes. */

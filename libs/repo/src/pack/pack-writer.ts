@@ -57,6 +57,7 @@ export class PackWriter {
       offset: this.#size,
       length,
       rawLength: entry.rawLength,
+      bases: entry.bases,
     });
     this.#size += length;
     for (const p of envelope) this.#hash.update(p);

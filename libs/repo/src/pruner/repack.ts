@@ -1,4 +1,5 @@
 import { isRepoError, RepoError } from "../errors.js";
+import { IndexBlobReader } from "../index/index-blob-reader.js";
 import { openBlobEnvelope } from "../pack/open-blob-envelope.js";
 import type { PackEntry } from "../pack/pack-format.js";
 import type { Repository } from "../repository.js";
@@ -48,14 +49,15 @@ async function copyLiveBlobs(
   onProgress: PruneProgressListener,
 ): Promise<void> {
   const copied = new Set<string>();
+  const bases = new IndexBlobReader(repo, inv.index);
   for (const [i, pack] of plan.repackPacks.entries()) {
     const wanted = (inv.packs.get(pack) ?? []).filter((e) => needed.has(e.id) && !copied.has(e.id));
     // One read per pack: repacked packs are mostly live data anyway.
     const bytes = wanted.length ? await repo.backend.load({ type: "data", name: pack }) : Buffer.alloc(0);
     for (const e of wanted) {
-      const envelope = intactEnvelope(repo, pack, bytes, e);
+      const envelope = await intactEnvelope(repo, bases, pack, bytes, e);
       if (!envelope || copied.has(e.id)) continue;
-      await session.copyBlob({ type: e.type, id: e.id, rawLength: e.rawLength }, envelope);
+      await session.copyBlob({ type: e.type, id: e.id, rawLength: e.rawLength, bases: e.bases }, envelope);
       copied.add(e.id);
     }
     onProgress({ phase: "repack", done: i + 1, total: plan.repackPacks.length });
@@ -83,14 +85,24 @@ function blobsToCopy(inv: Inventory, plan: PrunePlan): Set<string> {
   return needed;
 }
 
-/** A copy of the blob's envelope if it verifies; copied out so the pack's buffer can be freed. */
-function intactEnvelope(repo: Repository, pack: string, bytes: Buffer, e: PackEntry): Buffer | undefined {
+/**
+ * A copy of the blob's envelope if it verifies (a delta-coded one against
+ * its bases, §5.1); copied out so the pack's buffer can be freed.
+ */
+async function intactEnvelope(
+  repo: Repository,
+  bases: IndexBlobReader,
+  pack: string,
+  bytes: Buffer,
+  e: PackEntry,
+): Promise<Buffer | undefined> {
   if (e.offset + e.length > bytes.length) return undefined;
   const envelope = bytes.subarray(e.offset, e.offset + e.length);
   try {
-    openBlobEnvelope(repo, e, envelope, `blob ${e.id.slice(0, 12)} in pack ${pack.slice(0, 12)}`);
+    const dictionary = e.bases === undefined ? undefined : await bases.loadDictionary(e.bases, e.id);
+    openBlobEnvelope(repo, e, envelope, `blob ${e.id.slice(0, 12)} in pack ${pack.slice(0, 12)}`, dictionary);
   } catch (err) {
-    if (isRepoError(err, "data_corrupt")) return undefined;
+    if (isRepoError(err, "data_corrupt") || isRepoError(err, "blob_missing")) return undefined;
     throw err;
   }
   return Buffer.from(envelope);

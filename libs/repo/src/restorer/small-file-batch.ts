@@ -121,11 +121,14 @@ function settle(w: Waiting, result: FileWriteResult): void {
   else w.reject(new TargetWriteError(result.fsError));
 }
 
-/** The first data copy of each of a file's blobs, in content order; undefined when one is not in the index. */
+/**
+ * The first whole data copy of each of a file's blobs, in content order;
+ * undefined when one has none (not in the index, or only delta-coded, §5.1).
+ */
 function locate(repo: BatchRepository, node: TreeNode): (BlobLocation & { id: string })[] | undefined {
   const out = [];
   for (const id of node.content ?? []) {
-    const loc = repo.index.lookup(id).find((l) => l.type === "data");
+    const loc = repo.index.lookup(id).find((l) => l.type === "data" && l.bases === undefined);
     if (!loc) return undefined;
     out.push({ ...loc, id });
   }
