@@ -1,6 +1,7 @@
 // Child process of pg-bench.mjs, run under GNU time so its wall time and
 // peak RSS are PWDR's alone. Drives the built libraries the way a caller
-// does (libs/sources/src/test-support/pg-backup-run.ts): Backup.start →
+// does (libs/host's createRecoveryPoint): the source's latest snapshot as
+// parent (delta coding, repository format §5.1), Backup.start →
 // backupPostgres → counts into meta → finish, abort on error.
 //
 // usage:
@@ -9,7 +10,7 @@
 //   node pg-bench-runner.mjs restore REPO HOST PORT BINDIR DB TARGET_DB
 // The password comes from PWDR_PASSWORD. Prints one JSON line on stdout.
 import { resolve } from "node:path";
-import { Backup, LocalBackend, Repository } from "../../libs/repo/dist/index.js";
+import { Backup, LocalBackend, listSnapshots, Repository } from "../../libs/repo/dist/index.js";
 // The PostgreSQL entry point only: the package index also loads the Redis
 // and config sources (ioredis, the PKI library), ~0.2 s of start-up.
 import { backupPostgres, restorePostgres } from "../../libs/sources/dist/postgres/index.js";
@@ -39,11 +40,10 @@ async function backup(host, port, binDir, db) {
   const repo = await Repository.open(backend(), password);
   try {
     const meta = {};
-    const b = await Backup.start(repo, {
-      source: { kind: "postgres", name: "postgres" },
-      meta,
-      host: "bench",
-    });
+    const source = { kind: "postgres", name: "postgres" };
+    const earlier = await listSnapshots(repo, { host: "bench" });
+    const parent = earlier.filter((s) => s.source?.kind === source.kind && s.source?.name === source.name).at(-1);
+    const b = await Backup.start(repo, { source, meta, host: "bench", ...(parent ? { parent } : {}) });
     try {
       const source = await backupPostgres(
         { backup: b },

@@ -18,7 +18,7 @@ import {
 } from "../tree/tree-node.js";
 import type { WriteSession } from "../write-session.js";
 import { ContentSaver } from "./content-saver.js";
-import { DeltaBases } from "./delta-bases.js";
+import { DeltaBases, DICTIONARY_BYTES } from "./delta-bases.js";
 import { Budget } from "./limiter.js";
 import { metadataNode, nodeType, sameStats, unchanged } from "./node-metadata.js";
 import { ParentTrees } from "./parent-trees.js";
@@ -100,6 +100,7 @@ export class Backup {
   #unchangedBytes = 0;
   readonly #files = new Budget(FILES_IN_FLIGHT);
   readonly #parentTrees: ParentTrees;
+  readonly #dictionaries = new Budget(DICTIONARY_BYTES);
   /** The first file failure that is the repository's (a RepoError), not the file's: no new work starts after it. */
   #fatal: unknown;
   readonly #now: () => Date;
@@ -285,7 +286,9 @@ export class Backup {
 
   /** Delta bases (§5.1) from the parent snapshot's file at the same path, if it had one. */
   #deltaBases(parent: TreeNode | undefined): DeltaBases | undefined {
-    return parent?.type === "file" ? DeltaBases.for(this.repo, parent.content) : undefined;
+    return parent?.type === "file"
+      ? DeltaBases.for(this.repo, parent.content, this.#dictionaries)
+      : undefined;
   }
 
   async #parentNodeAt(components: readonly Buffer[]): Promise<TreeNode | undefined> {

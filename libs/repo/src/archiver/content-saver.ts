@@ -91,13 +91,13 @@ export class ContentSaver {
       const save = this.session.saveDataBlob(chunk, choice).then(
         ({ id, added, delta }) => {
           this.budget.release(length);
-          if (delta !== undefined) choice?.outcome(delta);
+          choice?.settled(delta);
           this.onBytes(length, added);
           return id;
         },
         (err: unknown) => {
           this.budget.release(length);
-          choice?.cancel();
+          choice?.settled(undefined);
           throw err;
         },
       );

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MasterIndex } from "../index/master-index.js";
 import type { PackEntry } from "../pack/pack-format.js";
 import { DeltaBases } from "./delta-bases.js";
+import { Budget } from "./limiter.js";
 
 const KiB = 1024;
 
@@ -43,7 +44,7 @@ async function choose(bases: DeltaBases, start: number, length: number, chunk: s
 describe("DeltaBases", () => {
   it("tries each new chunk against the parent chunks its range overlaps", async () => {
     const { repo, parent } = fakeRepo([1000 * KiB, 1000 * KiB, 1000 * KiB]);
-    const bases = DeltaBases.for(repo, parent) as DeltaBases;
+    const bases = DeltaBases.for(repo, parent, new Budget(64 * KiB * KiB)) as DeltaBases;
     expect(await choose(bases, 0, 1000 * KiB, id(90))).toEqual([1]);
     // A boundary vanished: the next new chunk spans the parent's second and third.
     expect(await choose(bases, 1000 * KiB, 2000 * KiB, id(91))).toEqual([2, 3]);
@@ -51,7 +52,7 @@ describe("DeltaBases", () => {
 
   it("re-anchors on an unchanged chunk and on a parent boundary near the expected place", async () => {
     const { repo, parent } = fakeRepo([500 * KiB, 500 * KiB, 500 * KiB, 500 * KiB]);
-    const bases = DeltaBases.for(repo, parent) as DeltaBases;
+    const bases = DeltaBases.for(repo, parent, new Budget(64 * KiB * KiB)) as DeltaBases;
     // 300 KiB were inserted before the second chunk, which is unchanged.
     expect(await choose(bases, 0, 800 * KiB, id(90))).toEqual([1, 2]);
     expect(await choose(bases, 800 * KiB, 500 * KiB, id(2), true)).toBeUndefined();
@@ -63,20 +64,20 @@ describe("DeltaBases", () => {
 
   it("uses the bases of a delta-coded parent chunk, so no delta is two deep", async () => {
     const { repo, parent } = fakeRepo([1000 * KiB, 1000 * KiB], { 2: [7] });
-    const bases = DeltaBases.for(repo, parent) as DeltaBases;
+    const bases = DeltaBases.for(repo, parent, new Budget(64 * KiB * KiB)) as DeltaBases;
     expect(await choose(bases, 0, 1000 * KiB, id(90))).toEqual([1]);
     expect(await choose(bases, 1000 * KiB, 1000 * KiB, id(91))).toEqual([7]);
   });
 
   it("stops trying after deltas that did not pay off, and decides in chunk order", async () => {
     const { repo, parent, loaded } = fakeRepo(Array(8).fill(500 * KiB));
-    const bases = DeltaBases.for(repo, parent) as DeltaBases;
+    const bases = DeltaBases.for(repo, parent, new Budget(64 * KiB * KiB)) as DeltaBases;
     const choices = Array.from({ length: 6 }, (_, i) => bases.chunk(i * 500 * KiB, 500 * KiB));
     // Answered out of order: the sixth waits for the five before it.
     const late = choices[5]?.choose(id(95), false);
     for (const [i, c] of choices.slice(0, 4).entries()) {
       expect(await c.choose(id(90 + i), false)).toBeDefined();
-      c.outcome(false);
+      c.settled(false);
     }
     expect(await choices[4]?.choose(id(94), false)).toBeUndefined();
     expect(await late).toBeUndefined();
@@ -85,8 +86,8 @@ describe("DeltaBases", () => {
 
   it("codes nothing for a repository without deltas or a parent whose blobs are unknown", () => {
     const { repo, parent } = fakeRepo([1000 * KiB]);
-    expect(DeltaBases.for({ ...repo, deltaCoding: false }, parent)).toBeUndefined();
-    expect(DeltaBases.for(repo, [id(55)])).toBeUndefined();
-    expect(DeltaBases.for(repo, [])).toBeUndefined();
+    expect(DeltaBases.for({ ...repo, deltaCoding: false }, parent, new Budget(1))).toBeUndefined();
+    expect(DeltaBases.for(repo, [id(55)], new Budget(1))).toBeUndefined();
+    expect(DeltaBases.for(repo, [], new Budget(1))).toBeUndefined();
   });
 });

@@ -1,14 +1,20 @@
 import { type DeltaDictionary, MAX_DELTA_BASES, MAX_DELTA_DICTIONARY } from "../compression/codec.js";
 import type { Repository } from "../repository.js";
+import type { Budget } from "./limiter.js";
 
 /** Decides, once a chunk's id is known, what (if anything) a new chunk is delta-coded against. */
 export interface DeltaChoice {
   choose(id: string, stored: boolean): Promise<DeltaDictionary | undefined>;
-  /** Gives up the chunk's turn when its save failed before `choose`. */
-  cancel(): void;
-  /** Whether the worker kept the delta: consecutive misses end delta coding for the file. */
-  outcome(delta: boolean): void;
+  /**
+   * The chunk's save ended: `delta` says whether the worker kept a delta
+   * (consecutive misses end delta coding for the file), undefined when none
+   * was tried or the save failed (before `choose`, it gives up its turn).
+   */
+  settled(delta: boolean | undefined): void;
 }
+
+/** Bytes of delta dictionaries in flight, over all files of a backup: bounds memory. */
+export const DICTIONARY_BYTES = 8 * 1024 * 1024;
 
 // A new chunk whose expected place in the parent file is this close to the
 // start of a parent chunk is taken to begin where that one began: content-
@@ -18,7 +24,7 @@ const SNAP_BYTES = 64 * 1024;
 // content, not an edit of its parent: its other chunks are stored whole.
 const MAX_MISSES = 4;
 // Base plaintexts kept for the next chunks of the file, which mostly share some.
-const CACHE_BYTES = 8 * 1024 * 1024;
+const CACHE_BYTES = 4 * 1024 * 1024;
 
 type Span = { index: number; overlap: number };
 
@@ -44,6 +50,7 @@ export class DeltaBases {
     private readonly repo: Pick<Repository, "index" | "loadBlob">,
     private readonly parent: readonly string[],
     private readonly lengths: readonly number[],
+    private readonly inFlight: Budget,
   ) {
     let start = 0;
     for (const [i, id] of parent.entries()) {
@@ -57,6 +64,7 @@ export class DeltaBases {
   static for(
     repo: Pick<Repository, "index" | "loadBlob" | "deltaCoding">,
     parentContent: readonly string[] | undefined,
+    inFlight: Budget,
   ): DeltaBases | undefined {
     if (!repo.deltaCoding || !parentContent?.length) return undefined;
     const lengths = [];
@@ -65,7 +73,7 @@ export class DeltaBases {
       if (rawLength === undefined) return undefined;
       lengths.push(rawLength);
     }
-    return new DeltaBases(repo, parentContent, lengths);
+    return new DeltaBases(repo, parentContent, lengths, inFlight);
   }
 
   /** The choice for the chunk at `start` (of `length` bytes) in the new file; call in chunk order. */
@@ -75,16 +83,22 @@ export class DeltaBases {
     this.#turn = new Promise((resolve) => {
       done = resolve;
     });
+    let held = 0;
     return {
       choose: async (id, stored) => {
         await before;
         const bases = this.#decide(start, length, id, stored);
         done();
-        return bases.length ? this.#dictionary(bases) : undefined;
+        if (bases.length === 0) return undefined;
+        held = bases.reduce((n, b) => n + (this.repo.index.lookup(b)[0]?.rawLength ?? 0), 0);
+        await this.inFlight.acquire(held);
+        return this.#dictionary(bases);
       },
-      cancel: () => done(),
-      outcome: (delta) => {
-        this.#misses = delta ? 0 : this.#misses + 1;
+      settled: (delta) => {
+        done();
+        this.inFlight.release(held);
+        held = 0;
+        if (delta !== undefined) this.#misses = delta ? 0 : this.#misses + 1;
       },
     };
   }

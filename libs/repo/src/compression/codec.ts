@@ -27,12 +27,13 @@ export const ZSTD_LEVEL = 2;
  * Delta coding (§5.1), done on the blob workers. zstd indexes only the last
  * 2^(hashLog + 3) bytes of a dictionary at levels 1–4, so the default
  * hashLog saw only 1 MiB of a larger one (a 2 MiB chunk against 6 MiB of
- * bases: 920 KiB with it, 2.5 KiB with hashLog 20); levels 1–2 find too few
- * long matches. The window spans the largest dictionary and a largest chunk.
- * The delta is kept when it is at most 1/8 of the plaintext, or else under
- * half of the blob compressed alone.
+ * bases: 920 KiB with it, 2.5 KiB with hashLog 20): the workers size hashLog
+ * to the dictionary, and the window to dictionary and chunk, from these
+ * minimums up. Levels 1–2 find too few long matches. The delta is kept
+ * when it is at most 1/8 of the plaintext, or else under half of the blob
+ * compressed alone.
  */
-export const DELTA_PARAMS = { level: 3, hashLog: 20, windowLog: 24 } as const;
+export const DELTA_PARAMS = { level: 3, minHashLog: 17, minWindowLog: 20 } as const;
 
 /** The dictionary's limit, which hashLog 20 indexes in full. */
 export const MAX_DELTA_DICTIONARY = 8 * 1024 * 1024;
@@ -43,6 +44,7 @@ const MIN_SAVING_SHIFT = 4;
 
 let zstdCompressor: Compressor | undefined;
 let zstdDecompressor: Decompressor | undefined;
+let deltaDecompressor: Decompressor | undefined;
 
 function zstd(): Compressor {
   if (!zstdCompressor) {
@@ -97,9 +99,10 @@ function decodeDelta(framed: Buffer, dictionary: DeltaDictionary | undefined, wh
       `${what} is delta-coded against blobs ${list(named)}, not ${list(dictionary.bases)} as the index says`,
     );
   }
-  const decompressor = new Decompressor();
-  decompressor.loadDictionary(dictionary.plain);
-  return decompressor.decompress(framed.subarray(2 + named.length * BASE_ID_BYTES));
+  // One context, as for plain zstd: each one holds native memory until a collection.
+  deltaDecompressor ??= new Decompressor();
+  deltaDecompressor.loadDictionary(dictionary.plain);
+  return deltaDecompressor.decompress(framed.subarray(2 + named.length * BASE_ID_BYTES));
 }
 
 /**

@@ -49,7 +49,7 @@ describe("blob worker threads", () => {
       const { id, ticket } = await workers.identify(edited);
       const coded = await workers.sealDelta(ticket, { bases, plain: Buffer.from(dictionary.plain) });
       expect(coded.delta).toBe(true);
-      expect(coded.envelope.length).toBeLessThan(edited.length / 50);
+      expect(coded.envelope.length).toBeLessThan(edited.length / 20);
       const framed = open(key.encKey, coded.envelope, Buffer.from(id, "hex"), "blob");
       expect(deltaBasesOf(framed)).toEqual(bases);
       expect(decompressBlob(framed, edited.length, "blob", dictionary).equals(edited)).toBe(true);
