@@ -6,6 +6,7 @@ import type { KdfParams } from "./crypto/key-file.js";
 import { blobId, generateMasterKey, type MasterKey } from "./crypto/master-key.js";
 import { RepoError } from "./errors.js";
 import { decodeIndexFile, type IndexFile } from "./index/index-file.js";
+import { loadDictionary } from "./index/load-dictionary.js";
 import { type BlobLocation, MasterIndex, wholeFirst } from "./index/master-index.js";
 import { BlobWorkers } from "./pack/blob-workers.js";
 import { CoalescingPackReader } from "./pack/coalescing-pack-reader.js";
@@ -171,7 +172,9 @@ export class Repository {
         const envelope = await this.#packReader.read(loc.pack, { offset: loc.offset, length: loc.length });
         const what = `blob ${id.slice(0, 12)} in pack ${loc.pack.slice(0, 12)}`;
         if (loc.bases !== undefined) {
-          const dictionary = await this.#loadDictionary(loc.bases, id);
+          const dictionary = await loadDictionary(this.index, loc.bases, id, (b, whole) =>
+            this.#loadFrom(b, whole),
+          );
           return this.#openHere(id, envelope, loc.rawLength, what, dictionary);
         }
         const plain =
@@ -188,19 +191,6 @@ export class Repository {
       }
     }
     throw lastError;
-  }
-
-  /** A delta's bases, each from a whole copy: bases are never themselves delta-coded (§5.1). */
-  async #loadDictionary(bases: readonly string[], of: string): Promise<DeltaDictionary> {
-    const parts = await Promise.all(
-      bases.map((base) => {
-        const whole = this.index.lookup(base).filter((l) => l.type === "data" && l.bases === undefined);
-        if (whole.length > 0) return this.#loadFrom(base, whole);
-        const message = `blob ${base.slice(0, 12)}, a base blob ${of.slice(0, 12)} is delta-coded against, is not stored whole in any indexed pack`;
-        return Promise.reject(new RepoError("blob_missing", message));
-      }),
-    );
-    return { bases, plain: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) };
   }
 
   /** The blob worker threads, started on first use; `close` stops them. */

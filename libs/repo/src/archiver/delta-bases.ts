@@ -1,3 +1,4 @@
+import { GarbageMeter } from "../../worker/garbage-meter.mjs";
 import { type DeltaDictionary, MAX_DELTA_BASES, MAX_DELTA_DICTIONARY } from "../compression/codec.js";
 import type { Repository } from "../repository.js";
 import type { Budget } from "./limiter.js";
@@ -27,6 +28,10 @@ const MAX_MISSES = 4;
 const CACHE_BYTES = 4 * 1024 * 1024;
 
 type Span = { index: number; overlap: number };
+
+// Evicted bases are dead buffers V8 would keep until its heap, not their
+// bytes, called for a collection: 40 MiB more peak RSS in a day-2 backup.
+const evicted = new GarbageMeter(8 * 1024 * 1024);
 
 /**
  * Picks delta bases (§5.1) for the chunks of one file from the same path in
@@ -202,8 +207,11 @@ export class DeltaBases {
     this.#cache.set(id, loading);
     let bytes = 0;
     for (const key of [...this.#cache.keys()].reverse()) {
-      bytes += this.repo.index.lookup(key)[0]?.rawLength ?? 0;
-      if (bytes > CACHE_BYTES && key !== id) this.#cache.delete(key);
+      const size = this.repo.index.lookup(key)[0]?.rawLength ?? 0;
+      bytes += size;
+      if (bytes <= CACHE_BYTES || key === id) continue;
+      this.#cache.delete(key);
+      evicted.add(size);
     }
     return loading;
   }

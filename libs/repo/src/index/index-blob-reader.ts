@@ -3,6 +3,7 @@ import { RepoError } from "../errors.js";
 import { openBlobEnvelope } from "../pack/open-blob-envelope.js";
 import type { BlobType } from "../pack/pack-format.js";
 import type { Repository } from "../repository.js";
+import { loadDictionary } from "./load-dictionary.js";
 import { type BlobLocation, type MasterIndex, wholeFirst } from "./master-index.js";
 
 /**
@@ -25,17 +26,9 @@ export class IndexBlobReader {
     return this.#loadFrom(id, wholeFirst(locations));
   }
 
-  /** The dictionary of a delta (§5.1): its bases, each read from a whole copy, as bases are never delta-coded. */
-  async loadDictionary(bases: readonly string[], of: string): Promise<DeltaDictionary> {
-    const parts = await Promise.all(
-      bases.map((base) => {
-        const whole = this.index.lookup(base).filter((l) => l.type === "data" && l.bases === undefined);
-        if (whole.length > 0) return this.#loadFrom(base, whole);
-        const message = `blob ${base.slice(0, 12)}, a base blob ${of.slice(0, 12)} is delta-coded against, is not stored whole in any indexed pack`;
-        return Promise.reject(new RepoError("blob_missing", message));
-      }),
-    );
-    return { bases, plain: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) };
+  /** The dictionary a delta-coded blob decodes with (§5.1). */
+  loadDictionary(bases: readonly string[], of: string): Promise<DeltaDictionary> {
+    return loadDictionary(this.index, bases, of, (b, whole) => this.#loadFrom(b, whole));
   }
 
   async #loadFrom(id: string, locations: readonly BlobLocation[]): Promise<Buffer> {
