@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempDir } from "@pwdr/test-harness";
 import { describe, expect, it } from "vitest";
@@ -99,6 +99,33 @@ describe("delta-coded blobs (§5.1)", () => {
     expect((await restoredTable(fresh, two.entry, dir)).equals(day2)).toBe(true);
     const report = await checkRepository(fresh, { readData: "all" });
     expect(report.errors).toEqual([]);
+  }, 60_000);
+
+  it("keeps delta-coded blobs and their bases intact through a repack", async () => {
+    const { repo, dir } = await setup();
+    await writeFile(join(dir, "table.dat"), rows(ROWS));
+    const one = await backUp(repo, dir);
+    const day2 = rows(ROWS, (i) => i % 200 === 7);
+    await writeFile(join(dir, "table.dat"), day2);
+    // Stored beside the deltas and gone by day 3: their pack is then partly unused.
+    await writeFile(
+      join(dir, "trash.bin"),
+      rows(4000, () => true),
+    );
+    const two = await backUp(repo, dir, one.entry);
+    await rm(join(dir, "trash.bin"));
+    const three = await backUp(repo, dir, two.entry);
+    const before = (await packEntries(repo)).flatMap(([, e]) => e).filter((e) => e.bases !== undefined);
+    expect(before.length).toBeGreaterThan(0);
+
+    await forget(repo, { keepLast: 1 });
+    const pruned = await prune(repo, { maxUnused: { percent: 0 } });
+    expect(pruned.plan.repackPacks.length).toBeGreaterThan(0);
+    const after = new Map((await packEntries(repo)).flatMap(([, e]) => e).map((e) => [e.id, e]));
+    for (const d of before) expect(after.get(d.id)?.bases).toEqual(d.bases);
+    const fresh = await Repository.open(repo.backend, PASSWORD);
+    expect((await restoredTable(fresh, three.entry, dir)).equals(day2)).toBe(true);
+    expect((await checkRepository(fresh, { readData: "all" })).errors).toEqual([]);
   }, 60_000);
 
   it("codes a third day against the first day's chunks, never against a delta", async () => {

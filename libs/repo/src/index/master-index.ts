@@ -70,6 +70,7 @@ export class MasterIndex {
 }
 
 /** Copies stored whole first: they need no second blob read (§5.1). */
-export function wholeFirst(locations: readonly BlobLocation[]): BlobLocation[] {
+export function wholeFirst(locations: readonly BlobLocation[]): readonly BlobLocation[] {
+  if (locations.length < 2) return locations;
   return [...locations].sort((a, b) => Number(a.bases !== undefined) - Number(b.bases !== undefined));
 }
