@@ -1,6 +1,7 @@
 import { GarbageMeter } from "../../worker/garbage-meter.mjs";
 import { type DeltaDictionary, MAX_DELTA_BASES, MAX_DELTA_DICTIONARY } from "../compression/codec.js";
 import type { Repository } from "../repository.js";
+import { BaseCache } from "./base-cache.js";
 import type { Budget } from "./limiter.js";
 
 /** Decides, once a chunk's id is known, what (if anything) a new chunk is delta-coded against. */
@@ -46,7 +47,7 @@ const evicted = new GarbageMeter(8 * 1024 * 1024);
 export class DeltaBases {
   readonly #starts: number[] = [];
   readonly #position = new Map<string, number>();
-  readonly #cache = new Map<string, Promise<Buffer | undefined>>();
+  readonly #cache = new BaseCache<Buffer | undefined>(CACHE_BYTES, (size) => evicted.add(size));
   #drift = 0;
   #turn: Promise<void> = Promise.resolve();
   #misses = 0;
@@ -201,18 +202,7 @@ export class DeltaBases {
 
   /** A base blob's plaintext, shared by the chunks that use it; a base that cannot be read only costs the delta. */
   #load(id: string): Promise<Buffer | undefined> {
-    const cached = this.#cache.get(id);
-    if (cached) return cached;
-    const loading = this.repo.loadBlob(id, "data").catch(() => undefined);
-    this.#cache.set(id, loading);
-    let bytes = 0;
-    for (const key of [...this.#cache.keys()].reverse()) {
-      const size = this.repo.index.lookup(key)[0]?.rawLength ?? 0;
-      bytes += size;
-      if (bytes <= CACHE_BYTES || key === id) continue;
-      this.#cache.delete(key);
-      evicted.add(size);
-    }
-    return loading;
+    const size = this.repo.index.lookup(id)[0]?.rawLength ?? 0;
+    return this.#cache.get(id, size, () => this.repo.loadBlob(id, "data").catch(() => undefined));
   }
 }
