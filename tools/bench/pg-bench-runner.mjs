@@ -41,10 +41,7 @@ async function backup(host, port, binDir, db) {
   try {
     const meta = {};
     const source = { kind: "postgres", name: "postgres" };
-    const earlier = await listSnapshots(repo, { host: "bench" });
-    const parent = earlier
-      .filter((s) => s.source?.kind === source.kind && s.source?.name === source.name)
-      .at(-1);
+    const parent = (await listSnapshots(repo, { host: "bench", source: source.name })).at(-1);
     const b = await Backup.start(repo, { source, meta, host: "bench", ...(parent ? { parent } : {}) });
     try {
       const source = await backupPostgres(

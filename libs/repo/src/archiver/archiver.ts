@@ -101,6 +101,7 @@ export class Backup {
   readonly #files = new Budget(FILES_IN_FLIGHT);
   readonly #parentTrees: ParentTrees;
   readonly #dictionaries = new Budget(DICTIONARY_BYTES);
+  readonly #parentPathTrees = new Map<string, Promise<Tree | undefined>>();
   /** The first file failure that is the repository's (a RepoError), not the file's: no new work starts after it. */
   #fatal: unknown;
   readonly #now: () => Date;
@@ -291,13 +292,26 @@ export class Backup {
       : undefined;
   }
 
+  /**
+   * A parent tree on the way to an added path, read once per backup: every
+   * stream of a source (a dump per table) looks its path up from the root.
+   */
+  #parentPathTree(id: string): Promise<Tree | undefined> {
+    let tree = this.#parentPathTrees.get(id);
+    if (!tree) {
+      tree = loadTree(this.repo, id).catch(() => undefined);
+      this.#parentPathTrees.set(id, tree);
+    }
+    return tree;
+  }
+
   async #parentNodeAt(components: readonly Buffer[]): Promise<TreeNode | undefined> {
     if (!this.options.parent) return undefined;
     let treeId: string | undefined = this.options.parent.tree;
     let node: TreeNode | undefined;
     for (const part of components) {
       if (!treeId) return undefined;
-      const tree: Tree | undefined = await loadTree(this.repo, treeId).catch(() => undefined);
+      const tree = await this.#parentPathTree(treeId);
       node = tree?.nodes.find((n: TreeNode) => nodeNameBytes(n).equals(part));
       if (!node) return undefined;
       treeId = node.type === "dir" ? node.subtree : undefined;

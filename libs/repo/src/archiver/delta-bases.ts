@@ -159,7 +159,7 @@ export class DeltaBases {
       const locations = this.repo.index.lookup(id);
       const whole = locations.some((l) => l.bases === undefined)
         ? [id]
-        : (locations.find((l) => l.bases?.every((b) => this.repo.index.hasWhole(b)))?.bases ?? []);
+        : (locations.find((l) => this.repo.index.decodable(l))?.bases ?? []);
       for (const b of whole) {
         const size = this.repo.index.lookup(b)[0]?.rawLength ?? 0;
         if (ids.includes(b) || ids.length === MAX_DELTA_BASES || bytes + size > MAX_DELTA_DICTIONARY)

@@ -31,14 +31,15 @@ function rows(count: number, changed = (_i: number) => false, dropped = (_i: num
 
 const ROWS = 60_000; // ~4.6 MiB: several chunks of the default 1 MiB average
 
-async function backUp(repo: Repository, dir: string, parent?: SnapshotEntry) {
+/** Writes the day's table into `dir`, then backs up `dir` and the same bytes as a dump stream. */
+async function backUp(repo: Repository, dir: string, table: Buffer, parent?: SnapshotEntry) {
+  await writeFile(join(dir, "table.dat"), table);
   const backup = await Backup.start(repo, parent ? { parent } : {});
   await backup.addPath(dir);
-  const data = await readFile(join(dir, "table.dat"));
   await backup.addStream(
     "/postgres/db/data/public.wifi.dump",
     (async function* () {
-      yield data;
+      yield table;
     })(),
   );
   const done = await backup.finish();
@@ -69,16 +70,14 @@ describe("delta-coded blobs (§5.1)", () => {
   it("stores a scattered edit of a file as deltas against the parent's chunks, restorable after the parent is pruned", async () => {
     const { repo, dir } = await setup();
     const day1 = rows(ROWS);
-    await writeFile(join(dir, "table.dat"), day1);
-    const one = await backUp(repo, dir);
+    const one = await backUp(repo, dir, day1);
     const dayOne = new Set((await packEntries(repo)).flatMap(([, e]) => e.map((x) => x.id)));
 
     // Every 200th row updated: PostgreSQL writes the new version elsewhere, so
     // it leaves its place and shows up at the end; every chunk changes.
     const moved = Array.from({ length: ROWS / 200 }, (_, k) => `${k * 200 + 7}\tupdated-${k}\n`);
     const day2 = Buffer.concat([rows(ROWS, undefined, (i) => i % 200 === 7), Buffer.from(moved.join(""))]);
-    await writeFile(join(dir, "table.dat"), day2);
-    const two = await backUp(repo, dir, one.entry);
+    const two = await backUp(repo, dir, day2, one.entry);
 
     const first = one.snapshot.summary.addedBytes;
     // The file and the stream: both changed everywhere, both delta-coded.
@@ -103,18 +102,16 @@ describe("delta-coded blobs (§5.1)", () => {
 
   it("keeps delta-coded blobs and their bases intact through a repack", async () => {
     const { repo, dir } = await setup();
-    await writeFile(join(dir, "table.dat"), rows(ROWS));
-    const one = await backUp(repo, dir);
+    const one = await backUp(repo, dir, rows(ROWS));
     const day2 = rows(ROWS, (i) => i % 200 === 7);
-    await writeFile(join(dir, "table.dat"), day2);
     // Stored beside the deltas and gone by day 3: their pack is then partly unused.
     await writeFile(
       join(dir, "trash.bin"),
       rows(4000, () => true),
     );
-    const two = await backUp(repo, dir, one.entry);
+    const two = await backUp(repo, dir, day2, one.entry);
     await rm(join(dir, "trash.bin"));
-    const three = await backUp(repo, dir, two.entry);
+    const three = await backUp(repo, dir, day2, two.entry);
     const before = (await packEntries(repo)).flatMap(([, e]) => e).filter((e) => e.bases !== undefined);
     expect(before.length).toBeGreaterThan(0);
 
@@ -130,16 +127,15 @@ describe("delta-coded blobs (§5.1)", () => {
 
   it("codes a third day against the first day's chunks, never against a delta", async () => {
     const { repo, dir } = await setup();
-    await writeFile(join(dir, "table.dat"), rows(ROWS));
-    const one = await backUp(repo, dir);
-    await writeFile(
-      join(dir, "table.dat"),
+    const one = await backUp(repo, dir, rows(ROWS));
+    const two = await backUp(
+      repo,
+      dir,
       rows(ROWS, (i) => i % 300 === 1),
+      one.entry,
     );
-    const two = await backUp(repo, dir, one.entry);
     const day3 = rows(ROWS, (i) => i % 300 === 1 || i % 250 === 3);
-    await writeFile(join(dir, "table.dat"), day3);
-    const three = await backUp(repo, dir, two.entry);
+    const three = await backUp(repo, dir, day3, two.entry);
     expect(three.snapshot.summary.addedBytes).toBeLessThan(one.snapshot.summary.addedBytes * 0.05);
     const entries = (await packEntries(repo)).flatMap(([, e]) => e);
     const deltaIds = new Set(entries.filter((e) => e.bases !== undefined).map((e) => e.id));
@@ -150,11 +146,9 @@ describe("delta-coded blobs (§5.1)", () => {
 
   it("stores new content whole, with no delta against an unrelated parent", async () => {
     const { repo, dir } = await setup();
-    await writeFile(join(dir, "table.dat"), rows(ROWS));
-    const one = await backUp(repo, dir);
+    const one = await backUp(repo, dir, rows(ROWS));
     const other = Buffer.from(rows(ROWS).toString("latin1").split("").reverse().join(""), "latin1");
-    await writeFile(join(dir, "table.dat"), other);
-    const two = await backUp(repo, dir, one.entry);
+    const two = await backUp(repo, dir, other, one.entry);
     const entries = (await packEntries(repo)).flatMap(([, e]) => e);
     expect(entries.filter((e) => e.bases !== undefined)).toEqual([]);
     expect((await restoredTable(repo, two.entry, dir)).equals(other)).toBe(true);
@@ -162,13 +156,13 @@ describe("delta-coded blobs (§5.1)", () => {
 
   it("reports the files that depend on a damaged base as damaged, and restoring them fails loudly", async () => {
     const { repo, root, dir } = await setup();
-    await writeFile(join(dir, "table.dat"), rows(ROWS));
-    const one = await backUp(repo, dir);
-    await writeFile(
-      join(dir, "table.dat"),
+    const one = await backUp(repo, dir, rows(ROWS));
+    const two = await backUp(
+      repo,
+      dir,
       rows(ROWS, (i) => i % 200 === 7),
+      one.entry,
     );
-    const two = await backUp(repo, dir, one.entry);
     const packs = await packEntries(repo);
     const delta = packs.flatMap(([, e]) => e).find((e) => e.bases !== undefined) as PackEntry;
     const baseId = delta.bases?.[0];
@@ -196,13 +190,13 @@ describe("delta-coded blobs (§5.1)", () => {
     await writeFile(join(root, "config"), JSON.stringify({ ...config, version: 1 }));
     const old = await Repository.open(repo.backend, PASSWORD);
     expect(old.deltaCoding).toBe(false);
-    await writeFile(join(dir, "table.dat"), rows(ROWS));
-    const one = await backUp(old, dir);
-    await writeFile(
-      join(dir, "table.dat"),
+    const one = await backUp(old, dir, rows(ROWS));
+    await backUp(
+      old,
+      dir,
       rows(ROWS, (i) => i % 200 === 7),
+      one.entry,
     );
-    await backUp(old, dir, one.entry);
     const entries = (await packEntries(old)).flatMap(([, e]) => e);
     expect(entries.filter((e) => e.bases !== undefined)).toEqual([]);
   }, 60_000);

@@ -72,16 +72,16 @@ function checkTree(state: CheckState, id: string, tree: Tree): void {
     if (node.type !== "file" || !Array.isArray(node.content)) continue;
     for (const blob of node.content) {
       if (!state.index.has(blob)) state.missing.add(blob);
-      else if (!state.index.hasWhole(blob)) addMissingBase(state, blob);
+      else addMissingBases(state, blob);
     }
   }
 }
 
 /** A blob stored only delta-coded (§5.1) needs the bases of one of its copies stored whole. */
-function addMissingBase(state: CheckState, blob: string): void {
-  const copies = state.index.lookup(blob).map((l) => l.bases ?? []);
-  if (copies.some((bases) => bases.every((b) => state.index.hasWhole(b)))) return;
-  for (const b of copies[0] ?? []) if (!state.index.hasWhole(b)) state.missing.add(b);
+function addMissingBases(state: CheckState, blob: string): void {
+  const copies = state.index.lookup(blob);
+  if (copies.some((l) => state.index.decodable(l))) return;
+  for (const b of copies[0]?.bases ?? []) if (!state.index.hasWhole(b)) state.missing.add(b);
 }
 
 function nodeProblem(node: TreeNode): string | undefined {

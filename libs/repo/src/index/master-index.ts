@@ -52,6 +52,11 @@ export class MasterIndex {
     return this.lookup(id).some((l) => l.bases === undefined);
   }
 
+  /** Whether the copy can be read from this index: stored whole, or delta-coded against bases stored whole (§5.1). */
+  decodable(copy: BlobLocation): boolean {
+    return copy.bases === undefined || copy.bases.every((b) => this.hasWhole(b));
+  }
+
   hasPack(pack: string): boolean {
     return this.#packs.has(pack);
   }

@@ -50,13 +50,9 @@ export async function addLiveBlobs(
 
 /** The bases of a blob's delta-coded copies (§5.1) stay as long as the blob does. */
 function addBases(blobs: IndexBlobReader, blob: string, live: Set<string>, which: string): void {
-  let readable = blobs.index.hasWhole(blob);
-  for (const loc of blobs.index.lookup(blob)) {
-    if (loc.bases === undefined || !loc.bases.every((b) => blobs.index.hasWhole(b))) continue;
-    for (const b of loc.bases) live.add(b);
-    readable = true;
-  }
-  if (!readable) {
+  const usable = blobs.index.lookup(blob).filter((l) => blobs.index.decodable(l));
+  for (const loc of usable) for (const b of loc.bases ?? []) live.add(b);
+  if (usable.length === 0) {
     throw new RepoError(
       "blob_missing",
       `prune: ${which} needs blob ${blob.slice(0, 12)}, which is delta-coded against a blob no index lists stored whole; ${ABORT}`,

@@ -1,5 +1,5 @@
 import { isRepoError, RepoError } from "../errors.js";
-import { IndexBlobReader } from "../index/index-blob-reader.js";
+import type { IndexBlobReader } from "../index/index-blob-reader.js";
 import { openBlobEnvelope } from "../pack/open-blob-envelope.js";
 import type { PackEntry } from "../pack/pack-format.js";
 import type { Repository } from "../repository.js";
@@ -49,13 +49,12 @@ async function copyLiveBlobs(
   onProgress: PruneProgressListener,
 ): Promise<void> {
   const copied = new Set<string>();
-  const bases = new IndexBlobReader(repo, inv.index);
   for (const [i, pack] of plan.repackPacks.entries()) {
     const wanted = (inv.packs.get(pack) ?? []).filter((e) => needed.has(e.id) && !copied.has(e.id));
     // One read per pack: repacked packs are mostly live data anyway.
     const bytes = wanted.length ? await repo.backend.load({ type: "data", name: pack }) : Buffer.alloc(0);
     for (const e of wanted) {
-      const envelope = await intactEnvelope(repo, bases, pack, bytes, e);
+      const envelope = await intactEnvelope(repo, inv.blobs, pack, bytes, e);
       if (!envelope || copied.has(e.id)) continue;
       await session.copyBlob({ type: e.type, id: e.id, rawLength: e.rawLength, bases: e.bases }, envelope);
       copied.add(e.id);

@@ -14,9 +14,7 @@ export async function pgBackupRun(
 ): Promise<{ backup: BackupResult; source: SourceBackupResult }> {
   const meta: Record<string, unknown> = {};
   const source = { kind: "postgres", name: "postgres" };
-  const parent = (await listSnapshots(repo, { host: "pi-test" }))
-    .filter((s) => s.source?.kind === source.kind && s.source.name === source.name)
-    .at(-1);
+  const parent = (await listSnapshots(repo, { host: "pi-test", source: source.name })).at(-1);
   const backup = await Backup.start(repo, { source, meta, host: "pi-test", ...(parent ? { parent } : {}) });
   try {
     const result = await backupPostgres({ backup }, options);
